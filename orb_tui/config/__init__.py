@@ -1,1 +1,1 @@
-"""Package."""
+"""Paths, settings, profiles and credentials: everything the console reads from disk, no Textual."""
