@@ -1,0 +1,160 @@
+"""Dialogs shared by the org screens: a form base and the one-time display of a new secret."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Generic, TypeVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from orb_tui.config.credentials import mask_key
+
+T = TypeVar("T")
+
+DIALOG_CSS = """
+OrgDialog, OnceDialog {
+    align: center middle;
+}
+.org-dialog {
+    width: 72;
+    max-width: 100%;
+    height: auto;
+    max-height: 100%;
+    border: thick $primary 60%;
+    background: $surface;
+    padding: 0 1;
+}
+.org-dialog .org-dialog--title {
+    text-style: bold;
+    width: 100%;
+    margin-bottom: 1;
+}
+.org-dialog .org-dialog--error {
+    color: $error;
+    height: auto;
+}
+.org-dialog .org-dialog--hint {
+    color: $text-muted;
+    height: auto;
+}
+.org-dialog .org-dialog--buttons {
+    height: auto;
+    align-horizontal: right;
+    margin-top: 1;
+}
+.org-dialog Button {
+    margin-left: 1;
+    min-width: 10;
+}
+.org-dialog Input {
+    margin-bottom: 1;
+}
+"""
+
+
+class OrgDialog(ModalScreen[T], Generic[T]):
+    """A form: the first field has focus, Enter submits from any field, Escape cancels.
+
+    Subclasses compose their fields inside `self.frame(...)` and implement `collect`, which returns
+    the result or None after calling `self.show_error` with what is wrong.
+    """
+
+    DEFAULT_CSS = DIALOG_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "submit", "Submit", priority=True, id="dialog-submit"),
+        Binding("escape", "cancel", "Cancel", id="dialog-cancel"),
+    ]
+    TITLE_TEXT = ""
+    SUBMIT_LABEL = "OK"
+
+    def compose_buttons(self) -> ComposeResult:
+        """The hint, error line and buttons at the foot of the form."""
+        yield Static("", classes="org-dialog--error", id="dialog-error")
+        with Horizontal(classes="org-dialog--buttons"):
+            yield Button(self.SUBMIT_LABEL, variant="primary", id="dialog-ok")
+            yield Button("Cancel", id="dialog-cancel")
+
+    def collect(self) -> T | None:
+        """The result of the form, or None when a field is wrong."""
+        raise NotImplementedError
+
+    def show_error(self, text: str) -> None:
+        """Show what is wrong with the form, under the fields."""
+        self.query_one("#dialog-error", Static).update(text)
+
+    def action_submit(self) -> None:
+        """Enter: a focused Cancel button cancels; anything else submits the form."""
+        focused = self.focused
+        if isinstance(focused, Button) and focused.id == "dialog-cancel":
+            self.dismiss(None)
+            return
+        result = self.collect()
+        if result is not None:
+            self.dismiss(result)
+
+    def action_cancel(self) -> None:
+        """Escape: close without a result."""
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The mouse path to submit or cancel."""
+        event.stop()
+        if event.button.id == "dialog-ok":
+            self.action_submit()
+        else:
+            self.dismiss(None)
+
+
+class OnceDialog(ModalScreen[None]):
+    """Shows a new secret in full, once, with a copy action through OSC 52 and a mask toggle."""
+
+    DEFAULT_CSS = DIALOG_CSS
+    AUTO_FOCUS = "#once-done"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "copy", "Copy", id="copy-secret"),
+        Binding("m", "toggle_mask", "Mask", id="mask-secret"),
+        Binding("escape,enter", "close", "Done", id="close-secret"),
+    ]
+
+    def __init__(self, title: str, secret: str, note: str) -> None:
+        super().__init__()
+        self._title = title
+        self._secret = secret
+        self._note = note
+        self.masked = False
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="org-dialog"):
+            yield Label(self._title, classes="org-dialog--title")
+            yield Static(self._note, classes="org-dialog--hint")
+            yield Static(self._secret, id="once-secret", markup=False)
+            yield Static("c copies it, m masks it, Enter closes", classes="org-dialog--hint")
+            with Horizontal(classes="org-dialog--buttons"):
+                yield Button("Copy", id="once-copy")
+                yield Button("Done", variant="primary", id="once-done")
+
+    def action_copy(self) -> None:
+        """Copy the secret to the clipboard (OSC 52, so it works over SSH)."""
+        self.app.copy_to_clipboard(self._secret)
+        self.notify("copied to the clipboard")
+
+    def action_toggle_mask(self) -> None:
+        """Hide or show the secret on screen (for screen sharing or a screenshot)."""
+        self.masked = not self.masked
+        shown = mask_key(self._secret) if self.masked else self._secret
+        self.query_one("#once-secret", Static).update(shown)
+
+    def action_close(self) -> None:
+        """Close; the secret cannot be shown again."""
+        self.dismiss(None)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The mouse path to copy and close."""
+        event.stop()
+        if event.button.id == "once-copy":
+            self.action_copy()
+        else:
+            self.dismiss(None)

@@ -1,0 +1,120 @@
+"""A per-day bar chart drawn with block characters, sized to the space it is given."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import RenderResult
+from textual.widget import Widget
+
+EIGHTHS = " ▁▂▃▄▅▆▇█"
+AXIS_WIDTH = 8
+
+
+def format_amount(value: float) -> str:
+    """A GB-hours figure in at most about six characters, precise where it is small."""
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    if value >= 0.01 or value == 0:
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def bar_cells(value: float, peak: float, rows: int) -> list[str]:
+    """One bar as `rows` characters from the top down; any value above zero shows at least ▁."""
+    if peak <= 0 or value <= 0:
+        return [" "] * rows
+    eighths = max(1, round(value / peak * rows * 8))
+    cells = []
+    for row in range(rows):
+        base = (rows - 1 - row) * 8
+        cells.append(EIGHTHS[min(8, max(0, eighths - base))])
+    return cells
+
+
+def layout(count: int, width: int) -> tuple[int, int, int]:
+    """(days shown, bar width, gap) for `count` days in `width` columns; the latest days win."""
+    if count <= 0 or width <= 0:
+        return 0, 0, 0
+    shown = min(count, width)
+    slot = width // shown
+    if slot >= 3:
+        return shown, min(slot - 1, 6), 1
+    return shown, 1, 1 if slot == 2 else 0
+
+
+class UsageChart(Widget):
+    """Bars of one quantity per day, with the peak on the axis and the first and last dates."""
+
+    DEFAULT_CSS = """
+    UsageChart {
+        height: 1fr;
+        min-height: 4;
+    }
+    UsageChart > .usage-chart--title { text-style: bold; }
+    UsageChart > .usage-chart--bar { color: $accent; }
+    UsageChart > .usage-chart--axis { color: $text-muted; }
+    """
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "usage-chart--title",
+        "usage-chart--bar",
+        "usage-chart--axis",
+    }
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.chart_title = title
+        self.days: tuple[date, ...] = ()
+        self.values: tuple[float, ...] = ()
+
+    def set_series(self, days: Sequence[date], values: Sequence[float]) -> None:
+        """Show `values[i]` for `days[i]`; both in date order."""
+        self.days = tuple(days)
+        self.values = tuple(values)
+        self.refresh()
+
+    def render(self) -> RenderResult:
+        width, height = self.content_size
+        title_style = self.get_component_rich_style("usage-chart--title")
+        lines = [Text(self.chart_title, style=title_style, no_wrap=True, overflow="ellipsis")]
+        rows = height - 2
+        if rows < 1:
+            return Text("\n").join(lines)
+        if not self.values:
+            lines.append(Text("no data for this period", style="italic"))
+            return Text("\n").join(lines)
+        lines.extend(self._bars(width - AXIS_WIDTH, rows))
+        lines.append(self._dates(width - AXIS_WIDTH))
+        return Text("\n").join(lines)
+
+    def _bars(self, width: int, rows: int) -> list[Text]:
+        shown, bar, gap = layout(len(self.values), width)
+        values = self.values[len(self.values) - shown :]
+        peak = max(values, default=0.0)
+        columns = [bar_cells(value, peak, rows) for value in values]
+        axis = self.get_component_rich_style("usage-chart--axis")
+        style = self.get_component_rich_style("usage-chart--bar")
+        lines = []
+        for row in range(rows):
+            label = format_amount(peak) if row == 0 else ("0" if row == rows - 1 else "")
+            line = Text(f"{label:>{AXIS_WIDTH - 2}} │", style=axis)
+            for column in columns:
+                line.append(column[row] * bar, style=style)
+                line.append(" " * gap)
+            lines.append(line)
+        return lines
+
+    def _dates(self, width: int) -> Text:
+        shown, bar, gap = layout(len(self.days), width)
+        days = self.days[len(self.days) - shown :]
+        axis = self.get_component_rich_style("usage-chart--axis")
+        first, last = days[0].strftime("%m-%d"), days[-1].strftime("%m-%d")
+        span = shown * (bar + gap)
+        middle = max(1, span - len(first) - len(last))
+        text = first if shown == 1 else f"{first}{' ' * middle}{last}"
+        return Text(" " * AXIS_WIDTH + text, style=axis, no_wrap=True, overflow="crop")
