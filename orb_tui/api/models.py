@@ -1,0 +1,595 @@
+"""Typed, immutable views of the ORB API's answers, parsed leniently from JSON.
+
+Every model has `from_json(data)` that raises ProtocolError on a wrong shape (not an object, a list
+that is not a list, a required id missing) and keeps fields it does not know in `extra`. Optional
+fields may be missing; strings then default to "", counts to 0, the rest to None.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from typing import Literal, TypeVar
+
+from orb_tui.api._reader import Reader, parse_date, unwrap_list
+
+if sys.version_info >= (3, 11):
+    from enum import StrEnum
+else:  # pragma: no cover - Python 3.10
+
+    class StrEnum(str, Enum):
+        """str-valued Enum whose str() is its value (enum.StrEnum before 3.11)."""
+
+        def __str__(self) -> str:
+            return str(self.value)
+
+
+__all__ = [
+    "Agent",
+    "AgentState",
+    "ApiKey",
+    "Build",
+    "BuildStep",
+    "Computer",
+    "ComputerList",
+    "ConfigSummary",
+    "ConfigUpload",
+    "CreatedKey",
+    "CreatedWebhook",
+    "DailyUsage",
+    "Delivery",
+    "Demoted",
+    "Deployment",
+    "DirListing",
+    "ExecResult",
+    "FileEntry",
+    "LoginToken",
+    "PortMapping",
+    "Promoted",
+    "Registration",
+    "Usage",
+    "Webhook",
+    "parse_list",
+]
+
+M = TypeVar("M")
+
+
+def _extra() -> Mapping[str, object]:
+    # Unknown fields: not shown in repr (they may hold anything) and not part of equality.
+    return field(default_factory=dict, repr=False, compare=False)
+
+
+def parse_list(data: object, key: str, parse: Callable[[object], M], what: str) -> list[M]:
+    """Parse a list answer given bare (`[...]`) or wrapped (`{key: [...]}`)."""
+    return [parse(item) for item in unwrap_list(data, key, what)]
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A new account: its tenant id and its first API key."""
+
+    tenant_id: str
+    api_key: str = field(repr=False)
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Registration:
+        r = Reader(data, "registration")
+        return cls(r.req_str("tenant_id"), r.req_str("api_key"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class LoginToken:
+    """A bearer token from login and its lifetime in seconds."""
+
+    token: str = field(repr=False)
+    expires_in: int | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> LoginToken:
+        r = Reader(data, "login token")
+        return cls(r.req_str("token"), r.opt_int("expires_in"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A listed API key (never the key itself: only its prefix)."""
+
+    key_id: str
+    name: str = ""
+    prefix: str = ""
+    created_at: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> ApiKey:
+        r = Reader(data, "API key")
+        key_id = r.req_str("key_id") if r.has("key_id") or not r.has("id") else r.req_str("id")
+        return cls(key_id, r.text("name"), r.text("prefix"), r.when("created_at"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    """A key just created: the only time the full key is shown."""
+
+    key_id: str
+    api_key: str = field(repr=False)
+    name: str = ""
+    prefix: str = ""
+    created_at: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> CreatedKey:
+        r = Reader(data, "created key")
+        key_id, api_key = r.req_str("key_id"), r.req_str("api_key")
+        prefix = r.text("prefix") or api_key[:8]
+        return cls(key_id, api_key, r.text("name"), prefix, r.when("created_at"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class PortMapping:
+    """An exposed port: `container_port` inside the computer, reachable via `host_port`."""
+
+    host_port: int
+    container_port: int
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> PortMapping:
+        r = Reader(data, "port mapping")
+        return cls(r.req_int("host_port"), r.req_int("container_port"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class Computer:
+    """One computer; `has_config` is None where the server does not say."""
+
+    id: str
+    name: str = ""
+    org_id: str = ""
+    runtime_mb: int = 0
+    disk_mb: int = 0
+    status: str = ""
+    agent_count: int = 0
+    port_mappings: tuple[PortMapping, ...] = ()
+    created_at: datetime | None = None
+    has_config: bool | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @property
+    def short_id(self) -> str:
+        """The first 8 characters of the id (the cloud's `{short_id}.orbcloud.dev`)."""
+        return self.id[:8]
+
+    @classmethod
+    def from_json(cls, data: object) -> Computer:
+        r = Reader(data, "computer")
+        return cls(
+            id=r.req_str("id"),
+            name=r.text("name"),
+            org_id=r.text("org_id"),
+            runtime_mb=r.integer("runtime_mb"),
+            disk_mb=r.integer("disk_mb"),
+            status=r.text("status"),
+            agent_count=r.integer("agent_count"),
+            port_mappings=r.items("port_mappings", PortMapping.from_json),
+            created_at=r.when("created_at"),
+            has_config=r.opt_bool("has_config"),
+            extra=r.extra(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ComputerList:
+    """The org's computers (newest first on the local server) and the total count."""
+
+    computers: tuple[Computer, ...]
+    total: int
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> ComputerList:
+        computers = tuple(parse_list(data, "computers", Computer.from_json, "computer list"))
+        if not isinstance(data, Mapping):
+            return cls(computers, len(computers))
+        r = Reader(data, "computer list")
+        r.seen.add("computers")
+        return cls(computers, r.integer("total", len(computers)), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSummary:
+    """What the server understood of an uploaded orb.toml; `raw` is the whole summary."""
+
+    agent_name: str = ""
+    agent_lang: str = ""
+    agent_entry: str = ""
+    raw: Mapping[str, object] = field(default_factory=dict, repr=False, compare=False)
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> ConfigSummary:
+        r = Reader({} if data is None else data, "config summary")
+        agent = Reader(r.mapping("agent"), "config summary: `agent`")
+        name, lang, entry = agent.text("name"), agent.text("lang"), agent.text("entry")
+        return cls(name, lang, entry, dict(r.data), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigUpload:
+    """The answer to a config upload."""
+
+    computer_id: str
+    summary: ConfigSummary
+    source: str = ""
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> ConfigUpload:
+        r = Reader(data, "config upload")
+        summary = ConfigSummary.from_json(r.mapping("config_summary"))
+        return cls(r.text("computer_id"), summary, r.text("source"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class BuildStep:
+    """One build step; `exit_code` is None if the step never finished."""
+
+    step: str
+    exit_code: int | None
+    stdout: str = ""
+    stderr: str = ""
+    duration_ms: int | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> BuildStep:
+        r = Reader(data, "build step")
+        return cls(
+            r.text("step") or r.text("name") or r.text("command"),
+            r.opt_int("exit_code"),
+            r.text("stdout"),
+            r.text("stderr"),
+            r.opt_int("duration_ms"),
+            r.extra(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Build:
+    """One build: its steps and whether it succeeded (`build_id` None on the cloud)."""
+
+    computer_id: str
+    build_id: str | None
+    cloned: bool
+    steps: tuple[BuildStep, ...]
+    success: bool
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @property
+    def failed_step(self) -> BuildStep | None:
+        """The first step that did not exit 0, if any."""
+        return next((s for s in self.steps if s.exit_code != 0), None)
+
+    @classmethod
+    def from_json(cls, data: object) -> Build:
+        r = Reader(data, "build")
+        steps = r.items("steps", BuildStep.from_json)
+        success = r.opt_bool("success")
+        if success is None:
+            success = all(s.exit_code == 0 for s in steps)
+        return cls(
+            computer_id=r.text("computer_id"),
+            build_id=r.opt_str("build_id") or r.opt_str("id"),
+            cloned=r.flag("cloned"),
+            steps=steps,
+            success=success,
+            started_at=r.when("started_at"),
+            finished_at=r.when("finished_at"),
+            extra=r.extra(),
+        )
+
+
+class AgentState(StrEnum):
+    """An agent's state, parsed case-insensitively; anything unexpected is UNKNOWN."""
+
+    RUNNING = "running"
+    FROZEN = "frozen"
+    CHECKPOINTED = "checkpointed"
+    FINISHED = "finished"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+    @classmethod
+    def parse(cls, value: object) -> AgentState:
+        """`RUNNING`, `Running`, `running` -> RUNNING; None or an unknown word -> UNKNOWN."""
+        if isinstance(value, str):
+            try:
+                return cls(value.strip().lower())
+            except ValueError:
+                pass
+        return cls.UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """One agent process; `state_text` is the state exactly as the server said it."""
+
+    pid: int | None
+    port: int | None
+    state: AgentState = AgentState.UNKNOWN
+    name: str = ""
+    lang: str = ""
+    entry: str = ""
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    exit_code: int | None = None
+    stderr_tail: str | None = None
+    state_text: str = ""
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Agent:
+        r = Reader(data, "agent")
+        state_text = r.text("state") or r.text("status")
+        return cls(
+            pid=r.opt_int("pid"),
+            port=r.opt_int("port"),
+            state=AgentState.parse(state_text),
+            name=r.text("name"),
+            lang=r.text("lang"),
+            entry=r.text("entry"),
+            started_at=r.when("started_at"),
+            finished_at=r.when("finished_at"),
+            exit_code=r.opt_int("exit_code"),
+            stderr_tail=r.opt_str("stderr_tail"),
+            state_text=state_text,
+            extra=r.extra(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Deployment:
+    """The answer to a deploy: how many agents started and their pid/port."""
+
+    computer_id: str
+    deployed: int
+    agents: tuple[Agent, ...]
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Deployment:
+        r = Reader(data, "deployment")
+        agents = r.items("agents", Agent.from_json)
+        return cls(r.text("computer_id"), r.integer("deployed", len(agents)), agents, r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class Demoted:
+    """An agent put to sleep (checkpointed)."""
+
+    status: str
+    checkpoint_dir: str | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Demoted:
+        r = Reader(data, "demote answer")
+        return cls(r.text("status", "demoted"), r.opt_str("checkpoint_dir"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class Promoted:
+    """An agent woken up; its port may have changed."""
+
+    status: str
+    port: int | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Promoted:
+        r = Reader(data, "promote answer")
+        return cls(r.text("status", "promoted"), r.opt_int("port"), r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class ExecResult:
+    """The outcome of one command run in the computer."""
+
+    stdout: str
+    stderr: str
+    exit_code: int
+    timed_out: bool = False
+    duration_ms: int | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> ExecResult:
+        r = Reader(data, "exec result")
+        return cls(
+            r.text("stdout"),
+            r.text("stderr"),
+            r.req_int("exit_code"),
+            r.flag("timed_out"),
+            r.opt_int("duration_ms"),
+            r.extra(),
+        )
+
+
+_DIRECTORY_WORDS = frozenset({"directory", "dir", "folder"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileEntry:
+    """One entry of a directory listing."""
+
+    name: str
+    type: Literal["file", "directory"] = "file"
+    size: int | None = None
+    modified: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @property
+    def is_dir(self) -> bool:
+        return self.type == "directory"
+
+    @classmethod
+    def from_json(cls, data: object) -> FileEntry:
+        r = Reader(data, "file entry")
+        name = r.req_str("name")
+        type_text = r.text("type").lower()
+        is_dir = type_text in _DIRECTORY_WORDS if type_text else r.flag("is_dir")
+        modified = r.when("modified") if r.has("modified") else r.when("modified_at")
+        return cls(
+            name.rstrip("/") or name,
+            "directory" if is_dir or name.endswith("/") else "file",
+            r.opt_int("size"),
+            modified,
+            r.extra(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class DirListing:
+    """A directory's entries; `path` may be "" when the server did not echo it."""
+
+    path: str
+    files: tuple[FileEntry, ...]
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> DirListing:
+        files = tuple(parse_list(data, "files", FileEntry.from_json, "directory listing"))
+        if not isinstance(data, Mapping):
+            return cls("", files)
+        r = Reader(data, "directory listing")
+        r.seen.add("files")
+        return cls(r.text("path"), files, r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class DailyUsage:
+    """GB-hours used on one day."""
+
+    date: date
+    runtime_gb_hours: float = 0.0
+    disk_gb_hours: float = 0.0
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> DailyUsage:
+        r = Reader(data, "daily usage")
+        day = parse_date(r.data.get("date"), "daily usage: `date`")
+        r.seen.add("date")
+        runtime, disk = r.number("runtime_gb_hours"), r.number("disk_gb_hours")
+        return cls(day, runtime, disk, r.extra())
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """The org's usage over a period."""
+
+    period_start: datetime | None
+    period_end: datetime | None
+    runtime_gb_hours: float = 0.0
+    disk_gb_hours: float = 0.0
+    computers_created: int = 0
+    computers_destroyed: int = 0
+    checkpoint_cycles: int = 0
+    daily: tuple[DailyUsage, ...] = ()
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Usage:
+        r = Reader(data, "usage")
+        return cls(
+            period_start=r.when("period_start"),
+            period_end=r.when("period_end"),
+            runtime_gb_hours=r.number("runtime_gb_hours"),
+            disk_gb_hours=r.number("disk_gb_hours"),
+            computers_created=r.integer("computers_created"),
+            computers_destroyed=r.integer("computers_destroyed"),
+            checkpoint_cycles=r.integer("checkpoint_cycles"),
+            daily=r.items("daily", DailyUsage.from_json),
+            extra=r.extra(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """A registered webhook (its secret is never listed)."""
+
+    id: str
+    url: str
+    events: tuple[str, ...] = ()
+    created_at: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Webhook:
+        r = Reader(data, "webhook")
+        return cls(
+            r.req_str("id"), r.text("url"), r.strings("events"), r.when("created_at"), r.extra()
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedWebhook:
+    """A webhook just created, with its signing secret (shown only this once)."""
+
+    id: str
+    url: str
+    events: tuple[str, ...]
+    secret: str = field(repr=False)
+    created_at: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> CreatedWebhook:
+        r = Reader(data, "created webhook")
+        return cls(
+            r.req_str("id"),
+            r.text("url"),
+            r.strings("events"),
+            r.text("secret"),
+            r.when("created_at"),
+            r.extra(),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One attempt to deliver a webhook event."""
+
+    id: str
+    event_id: str = ""
+    type: str = ""
+    attempt: int = 1
+    status_code: int | None = None
+    error: str | None = None
+    success: bool = False
+    created_at: datetime | None = None
+    extra: Mapping[str, object] = _extra()
+
+    @classmethod
+    def from_json(cls, data: object) -> Delivery:
+        r = Reader(data, "delivery")
+        return cls(
+            id=r.req_str("id"),
+            event_id=r.text("event_id"),
+            type=r.text("type"),
+            attempt=r.integer("attempt", 1),
+            status_code=r.opt_int("status_code"),
+            error=r.opt_str("error"),
+            success=r.flag("success"),
+            created_at=r.when("created_at"),
+            extra=r.extra(),
+        )
