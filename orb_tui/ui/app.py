@@ -1,0 +1,184 @@
+"""The Textual application: wires settings, the client and the screens; `make_app` and `run_console`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import ClassVar
+
+import httpx
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import Provider
+
+from orb_tui.api.client import OrbClient
+from orb_tui.config.credentials import mask_key
+from orb_tui.config.paths import Paths
+from orb_tui.config.settings import ConfigProblem, Endpoint, Settings
+from orb_tui.ui.palette import ActionsProvider
+from orb_tui.ui.screens.help import HelpScreen
+from orb_tui.ui.screens.main import MainScreen
+
+ORG_SCREENS = {
+    "keys": ("orb_tui.ui.screens.keys", "KeysScreen"),
+    "webhooks": ("orb_tui.ui.screens.webhooks", "WebhooksScreen"),
+    "usage": ("orb_tui.ui.screens.usage", "UsageScreen"),
+    "profiles": ("orb_tui.ui.screens.profiles", "ProfilesScreen"),
+}
+
+
+class OrbApp(App[int]):
+    """The orb-tui console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "orb-tui"
+    COMMANDS: ClassVar[set[type[Provider] | object]] = {*App.COMMANDS, ActionsProvider}  # type: ignore[assignment]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", id="help"),
+        Binding("q", "back_or_quit", "Quit", id="back-or-quit"),
+        Binding("colon", "command_palette", "Commands", show=False, id="command-palette"),
+        Binding("K", "org_screen('keys')", "Keys", id="keys-screen"),
+        Binding("W", "org_screen('webhooks')", "Webhooks", id="webhooks-screen"),
+        Binding("U", "org_screen('usage')", "Usage", id="usage-screen"),
+        Binding("P", "org_screen('profiles')", "Profiles", id="profiles-screen"),
+    ]
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        paths: Paths,
+        endpoint: Endpoint | None,
+        read_only: bool = False,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.paths = paths
+        self.read_only = read_only
+        self.transport = transport
+        self.endpoint = endpoint
+        self.profile_name: str | None = endpoint.profile if endpoint else None
+        self.client: OrbClient | None = self._client_for(endpoint)
+
+    def _client_for(self, endpoint: Endpoint | None) -> OrbClient | None:
+        if endpoint is None or not endpoint.api_key:
+            return None
+        return OrbClient(
+            endpoint.api_url,
+            endpoint.api_key,
+            transport=self.transport,
+            verify=endpoint.verify_tls,
+        )
+
+    def on_mount(self) -> None:
+        if self.settings.theme in self.available_themes:
+            self.theme = self.settings.theme
+        self.set_keymap(dict(self.settings.keymap))
+        self._show_endpoint()
+        self.push_screen(MainScreen())
+        for problem in self.settings.problems:
+            self.notify(str(problem), title="config problem", severity="warning", timeout=10)
+        if self.client is None:
+            self.action_org_screen("profiles")
+
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
+    def _show_endpoint(self) -> None:
+        endpoint = self.endpoint
+        if endpoint is None:
+            self.sub_title = "not signed in"
+            return
+        profile = endpoint.profile or "no profile"
+        mode = " · read-only" if self.read_only else ""
+        self.sub_title = f"{profile} · {endpoint.api_url} · {mask_key(endpoint.api_key)}{mode}"
+
+    def refuse_if_read_only(self, what: str) -> bool:
+        """In read-only mode: say `what` is refused and return True; otherwise False."""
+        if self.read_only:
+            self.notify(f"read-only mode: {what} refused", severity="warning")
+        return self.read_only
+
+    async def switch_endpoint(self, endpoint: Endpoint) -> None:
+        """Use `endpoint` from now on: the old client is closed, polling starts over."""
+        old = self.client
+        self.endpoint = endpoint
+        self.profile_name = endpoint.profile
+        self.client = self._client_for(endpoint)
+        if old is not None:
+            await old.aclose()
+        self._show_endpoint()
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.poll_now()
+
+    def action_help(self) -> None:
+        """Show every binding."""
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    async def action_back_or_quit(self) -> None:
+        """Close the top screen; on the main screen, quit (after the config editor agrees)."""
+        if len(self.screen_stack) > 2 or not isinstance(self.screen, MainScreen):
+            self.pop_screen()
+            return
+        editor = self.screen.query("#config-editor").first()
+        confirm = getattr(editor, "confirm_leave", None)
+        if confirm is not None and not await confirm():
+            return
+        self.exit(0)
+
+    def action_org_screen(self, name: str) -> None:
+        """Open the Keys, Webhooks, Usage or Profiles screen."""
+        module, cls_name = ORG_SCREENS[name]
+        try:
+            screen_cls = getattr(importlib.import_module(module), cls_name)
+        except (ImportError, AttributeError):
+            self.notify(f"The {name} screen is not installed.", severity="warning")
+            return
+        self.push_screen(screen_cls())
+
+
+def make_app(
+    *,
+    settings: Settings,
+    paths: Paths,
+    endpoint: Endpoint | None,
+    read_only: bool = False,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> OrbApp:
+    """Build the console; shared by the command line and the tests."""
+    return OrbApp(
+        settings=settings, paths=paths, endpoint=endpoint, read_only=read_only, transport=transport
+    )
+
+
+def run_console(*, local: bool, profile: str | None, api_url: str | None, read_only: bool) -> int:
+    """Load settings and credentials, pick the endpoint, run the console; returns the exit status."""
+    from orb_tui.config.credentials import CredentialsError, load_credentials
+    from orb_tui.config.settings import load_settings, resolve_endpoint
+
+    paths = Paths.from_env()
+    settings = load_settings(paths)
+    try:
+        credentials = load_credentials(paths)
+    except CredentialsError as exc:
+        credentials = {}
+        problem = ConfigProblem(paths.credentials_file, None, None, str(exc))
+        settings = _with_problem(settings, problem)
+    if local:
+        from orb_tui.local import ensure_local
+
+        endpoint = ensure_local(paths)
+    else:
+        endpoint = resolve_endpoint(settings, credentials, profile=profile, api_url=api_url)
+    app = make_app(settings=settings, paths=paths, endpoint=endpoint, read_only=read_only)
+    app.run()
+    return app.return_code or 0
+
+
+def _with_problem(settings: Settings, problem: ConfigProblem) -> Settings:
+    import dataclasses
+
+    return dataclasses.replace(settings, problems=(*settings.problems, problem))

@@ -1,0 +1,53 @@
+"""Messages that carry worker results from the client to the widgets that render them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from orb_tui.api.models import Agent, ComputerList
+
+
+@dataclass
+class ComputersLoaded(Message, bubble=False):
+    """A poll of the computers list answered."""
+
+    listing: ComputerList
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, ComputersLoaded)
+
+
+@dataclass
+class ComputersFailed(Message, bubble=False):
+    """A poll of the computers list failed; `error` is a sentence a person can act on."""
+
+    error: str
+
+
+@dataclass
+class AgentsLoaded(Message, bubble=False):
+    """A poll of one computer's agents answered."""
+
+    computer_id: str
+    agents: list[Agent]
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, AgentsLoaded) and message.computer_id == self.computer_id
+
+
+@dataclass
+class AgentsFailed(Message, bubble=False):
+    """A poll of one computer's agents failed."""
+
+    computer_id: str
+    error: str
+
+
+@dataclass
+class ComputerChanged(Message):
+    """A create or delete from this console finished; polling should look again now."""
+
+    text: str
+    ok: bool = True

@@ -1,0 +1,1 @@
+"""Screens of the console: main, help, and the org-wide screens."""

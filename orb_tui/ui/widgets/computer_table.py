@@ -1,0 +1,190 @@
+"""The computers table: updated by diff (never cleared and refilled), filtered and sorted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, RowKey
+
+from orb_tui.api.models import Computer
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("id", "ID"),
+    ("status", "Status"),
+    ("agents", "Agents"),
+    ("size", "Runtime/Disk"),
+    ("age", "Age"),
+)
+COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
+STATUS_STYLES = {"ready": "green", "running": "green", "error": "red", "failed": "red"}
+
+RowValues = tuple[str, ...]
+
+
+def format_age(created: datetime | None, now: datetime) -> str:
+    """A coarse age ("45s", "12m", "3h", "5d"), so a poll rarely changes the cell."""
+    if created is None:
+        return "-"
+    seconds = max(0, int((now - created).total_seconds()))
+    if seconds < 60:
+        return f"{seconds // 10 * 10}s"
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return "0s"  # pragma: no cover - unreachable
+
+
+def row_values(computer: Computer, now: datetime) -> RowValues:
+    """The plain text of each column for `computer`."""
+    return (
+        computer.name,
+        computer.short_id,
+        computer.status,
+        str(computer.agent_count),
+        f"{computer.runtime_mb}/{computer.disk_mb} MB",
+        format_age(computer.created_at, now),
+    )
+
+
+def render_cell(column: str, value: str) -> str | Text:
+    """A cell for the table: the status column is coloured."""
+    if column == "status":
+        return Text(value, style=STATUS_STYLES.get(value, "yellow"))
+    return value
+
+
+class ComputerTable(DataTable[str | Text]):
+    """Every computer of the org, one row each, keyed by computer id."""
+
+    BINDINGS = [  # noqa: RUF012 - Textual reads BINDINGS as a class variable
+        Binding("o", "cycle_sort", "Sort", id="sort-computers"),
+    ]
+
+    @dataclass
+    class Selected(Message):
+        """The highlighted computer changed (None when the table is empty)."""
+
+        computer: Computer | None
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self._computers: dict[str, Computer] = {}
+        self._shown: dict[str, RowValues] = {}
+        self._filter = ""
+        self._sort_column = 0
+        self._sort_reverse = False
+        self._selected_id: str | None = None
+
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(label, key=key)
+
+    @property
+    def selected(self) -> Computer | None:
+        """The highlighted computer, if any."""
+        return None if self._selected_id is None else self._computers.get(self._selected_id)
+
+    @property
+    def shown_ids(self) -> list[str]:
+        """Ids of the rows on screen, in display order."""
+        return [str(row.key.value) for row in self.ordered_rows]
+
+    def apply(self, computers: Iterable[Computer]) -> None:
+        """Show `computers`: remove gone rows, add new ones, update only the cells that changed."""
+        self._computers = {c.id: c for c in computers}
+        self._sync()
+
+    def set_filter(self, text: str) -> None:
+        """Show only computers whose name, id or status contains `text` (case-insensitive)."""
+        self._filter = text.strip().lower()
+        self._sync()
+
+    def _matches(self, computer: Computer) -> bool:
+        if not self._filter:
+            return True
+        hay = f"{computer.name} {computer.id} {computer.status}".lower()
+        return self._filter in hay
+
+    def _sync(self) -> None:
+        now = datetime.now(timezone.utc)
+        want = {cid: row_values(c, now) for cid, c in self._computers.items() if self._matches(c)}
+        shown = self._shown
+        for key in [key for key in shown if key not in want]:
+            self.remove_row(key)
+        added = False
+        for key, values in want.items():
+            old = shown.get(key)
+            if old is None:
+                cells = [render_cell(col, v) for col, v in zip(COLUMN_KEYS, values, strict=True)]
+                self.add_row(*cells, key=key)
+                added = True
+            elif old != values:
+                self._update_row(key, old, values)
+        self._shown = want
+        if added:
+            self._resort()
+        self._announce()
+
+    def _update_row(self, key: str, old: RowValues, new: RowValues) -> None:
+        for column, before, after in zip(COLUMN_KEYS, old, new, strict=True):
+            if before != after:
+                self.update_cell(key, column, render_cell(column, after))
+
+    def _resort(self) -> None:
+        keep = self._selected_id
+        self.sort(COLUMN_KEYS[self._sort_column], key=_sort_key, reverse=self._sort_reverse)
+        if keep is not None and keep in self._shown:
+            self.move_cursor(row=self.get_row_index(keep), animate=False)
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next column (after the last, the first again in reverse)."""
+        self._sort_column = (self._sort_column + 1) % len(COLUMNS)
+        if self._sort_column == 0:
+            self._sort_reverse = not self._sort_reverse
+        self._resort()
+        self.notify(f"sorted by {COLUMNS[self._sort_column][1].lower()}", timeout=2)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        index = COLUMN_KEYS.index(str(event.column_key.value))
+        self._sort_reverse = not self._sort_reverse if index == self._sort_column else False
+        self._sort_column = index
+        self._resort()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._announce()
+
+    def _announce(self) -> None:
+        current = self._key_at_cursor()
+        if current != self._selected_id:
+            self._selected_id = current
+            self.post_message(self.Selected(self.selected))
+
+    def _key_at_cursor(self) -> str | None:
+        if self.row_count == 0:
+            return None
+        try:
+            key: RowKey = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
+        except CellDoesNotExist:
+            return None
+        return None if key.value is None else str(key.value)
+
+
+def _sort_key(cell: object) -> tuple[int, str]:
+    text = cell.plain if isinstance(cell, Text) else str(cell)
+    digits = text.split("/")[0].rstrip("smhd MB")
+    if digits.isdigit():
+        return (int(digits) * _unit_factor(text), "")
+    return (0, text.lower())
+
+
+def _unit_factor(text: str) -> int:
+    return {"s": 1, "m": 60, "h": 3600, "d": 86400}.get(text[-1:], 1)

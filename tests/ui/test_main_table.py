@@ -1,0 +1,66 @@
+"""The computers table against the local server: rows, diffed updates, filter, sort, header."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widgets import Input
+
+from orb_tui.api.client import OrbClient
+from orb_tui.config.credentials import mask_key
+from orb_tui.ui.widgets.computer_table import ComputerTable
+from orb_tui.ui.widgets.status_line import StatusLine
+
+
+def names(table: ComputerTable) -> list[str]:
+    return [str(table.get_row(key)[0]) for key in table.shown_ids]
+
+
+async def test_table_shows_computers_and_follows_changes(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    await client.create_computer("alpha", runtime_mb=256, disk_mb=2048)
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ComputerTable)
+        await until(pilot, lambda: table.row_count == 1)
+        row = [str(cell) for cell in table.get_row(table.shown_ids[0])]
+        assert row[0] == "alpha" and row[2] == "ready" and row[4] == "256/2048 MB"
+        polls = app.screen.polls
+        beta = await client.create_computer("beta")
+        await until(pilot, lambda: table.row_count == 2)
+        assert app.screen.polls > polls
+        assert beta.short_id in [str(table.get_row(k)[1]) for k in table.shown_ids]
+        await client.delete_computer(beta.id)
+        await until(pilot, lambda: table.row_count == 1)
+        assert "computers" in str(app.screen.query_one(StatusLine).render())
+
+
+async def test_filter_and_sort(client: OrbClient, make_test_app: Any, until: Any) -> None:
+    for name in ("web-b", "db-a", "web-a"):
+        await client.create_computer(name)
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ComputerTable)
+        await until(pilot, lambda: table.row_count == 3)
+        assert names(table) == ["db-a", "web-a", "web-b"]
+        await pilot.press("slash", "w", "e", "b")
+        assert app.screen.query_one("#filter", Input).has_focus
+        await until(pilot, lambda: table.row_count == 2)
+        assert names(table) == ["web-a", "web-b"]
+        await pilot.press("enter")
+        assert table.has_focus
+        await pilot.press("slash", "escape")
+        await until(pilot, lambda: table.row_count == 3)
+        await pilot.press("o", "o", "o", "o", "o", "o")  # back to name, now descending
+        assert names(table) == ["web-b", "web-a", "db-a"]
+
+
+async def test_header_shows_profile_and_masked_key(make_test_app: Any, ui_env: Any) -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        key = ui_env.endpoint.api_key
+        assert app.sub_title.startswith("test · ")
+        assert mask_key(key) in app.sub_title
+        assert key not in app.sub_title
