@@ -19,8 +19,8 @@ DRAIN_GRACE = 0.25
 
 
 @dataclass(frozen=True)
-class Completed:
-    """What a finished process left behind."""
+class ExecOutcome:
+    """The result of one command: captured output, shell-style exit code, whether it timed out."""
 
     stdout: str
     stderr: str
@@ -70,7 +70,7 @@ class _Capture:
         return text + TRUNCATED if self.truncated else text
 
 
-async def complete(child: Child, timeout: float, *, cap: int = OUTPUT_CAP) -> Completed:
+async def complete(child: Child, timeout: float, *, cap: int = OUTPUT_CAP) -> ExecOutcome:
     """Wait for `child` (started with piped stdout and stderr) at most `timeout` seconds.
 
     On timeout the whole group is killed and the exit code is 124. After the process exits its pipes
@@ -95,7 +95,7 @@ async def complete(child: Child, timeout: float, *, cap: int = OUTPUT_CAP) -> Co
             capture.close()
         if child.popen.returncode is None:
             child.kill()
-    return Completed(
+    return ExecOutcome(
         stdout=captures[0].text(),
         stderr=captures[1].text(),
         exit_code=code,

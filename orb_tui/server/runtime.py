@@ -1,41 +1,60 @@
 """The runtime facade the web layer calls: exec, builds, agents, terminals and ports of each computer.
 
 Every process runs in bubblewrap when it is usable (the computer's folder bound at `/agent`, system
-folders read-only, its own PID namespace) and otherwise as a plain process group in the computer's host
-folder, with `ORB_AGENT_DIR` naming it (`/agent` does not exist then). `runtime_mb` becomes RLIMIT_DATA
-of each process; disk use is measured after each write-capable operation.
+folders read-only, a fresh `/tmp`, its own PID namespace, dying with the server) and otherwise as a
+plain process group in the computer's host folder, with `ORB_AGENT_DIR` naming it (the path `/agent`
+does not exist then; `/agent/...` paths given here are mapped onto the folder). `runtime_mb` becomes
+RLIMIT_DATA of each process; disk use is measured after each write-capable operation.
+
+Processes end with what started them: an exec's background children when the exec returns, a
+terminal's jobs when it closes, an agent's children when the agent exits. Long-running work is an agent.
 
 Exceptions the web layer maps:
 
     RuntimeRefused            the computer cannot take new work (-> 409 `conflict`)
     └── DiskQuotaExceeded     its folder is over `disk_mb` (-> 409, code `disk_full`); exec, build and
-                              deploy are refused, a terminal still opens so files can be removed
+                              deploy are refused; a terminal still opens, so files can be removed
     KeyError                  demote/promote: no agent on that port (-> 404)
-    ValueError                demote/promote: the agent is not in a state that allows it (-> 409)
+    ValueError                demote/promote: the agent's state does not allow it (-> 409);
+                              deploy: unknown `lang` (-> 422)
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 from orb_tui.server import exec as exec_
+from orb_tui.server.agents import AgentInfo, Agents, AgentSpec
+from orb_tui.server.builds import BuildOutcome, StepOutcome, run_build
+from orb_tui.server.exec import ExecOutcome
+from orb_tui.server.ports import Forwards
+from orb_tui.server.pty import PtySession
 from orb_tui.server.sandbox import Box, Child, Sandbox, kill_marked
 
-log = logging.getLogger(__name__)
+__all__ = [
+    "AgentEvent",
+    "AgentInfo",
+    "AgentSpec",
+    "BuildOutcome",
+    "DiskQuotaExceeded",
+    "ExecOutcome",
+    "PtySession",
+    "Runtime",
+    "RuntimeRefused",
+    "StepOutcome",
+]
 
 MAX_EXEC_TIMEOUT = 600.0
 
 AgentEvent = Literal["agent.spawned", "agent.checkpointed", "agent.restored", "agent.finished"]
-AgentEventHandler = Callable[[str, str, "AgentInfo"], None]
+AgentEventHandler = Callable[[str, str, AgentInfo], None]
 
 
 class RuntimeRefused(Exception):
@@ -50,96 +69,22 @@ class DiskQuotaExceeded(RuntimeRefused):
     code = "disk_full"
 
 
-@dataclass(frozen=True)
-class ExecOutcome:
-    """The result of one exec."""
-
-    stdout: str
-    stderr: str
-    exit_code: int
-    timed_out: bool
-    duration_ms: int
-
-
-@dataclass(frozen=True)
-class StepOutcome:
-    """One build step (or the failed clone, named `git clone <url>`)."""
-
-    step: str
-    exit_code: int
-    stdout: str
-    stderr: str
-    duration_ms: int
-
-
-@dataclass(frozen=True)
-class BuildOutcome:
-    """A whole build: `cloned` is true when the source was cloned or updated from git."""
-
-    cloned: bool
-    steps: list[StepOutcome]
-    success: bool
-
-
-@dataclass(frozen=True)
-class AgentSpec:
-    """What to run, from `[agent]` of orb.toml."""
-
-    name: str
-    lang: str
-    entry: str
-    args: list[str]
-    env: dict[str, str]
-
-
-@dataclass
-class AgentInfo:
-    """An agent as listed; `port` is its LLM proxy port and identifies it for demote/promote."""
-
-    pid: int
-    port: int
-    state: str
-    name: str
-    lang: str
-    entry: str
-    started_at: datetime
-    finished_at: datetime | None = None
-    exit_code: int | None = None
-    stderr_tail: str | None = None
-
-
-class PtySession:
-    """A shell in a PTY (placeholder until pty.py lands)."""
-
-    returncode: int | None = None
-
-    async def read(self) -> bytes:
-        """Up to 64 KiB of output; b"" when the shell is gone."""
-        raise NotImplementedError
-
-    def write(self, data: bytes) -> None:
-        """Send keystrokes."""
-        raise NotImplementedError
-
-    def resize(self, cols: int, rows: int) -> None:
-        """Change the window size."""
-        raise NotImplementedError
-
-    async def close(self) -> None:
-        """Hang up, wait briefly, kill the group."""
-        raise NotImplementedError
-
-
 @dataclass
 class _Computer:
     box: Box
     disk_mb: int | None
+    forwards: Forwards
     disk_used_mb: float | None = None
     children: set[Child] = field(default_factory=set)
+    terminals: set[PtySession] = field(default_factory=set)
+
+    def track(self, child: Child) -> Callable[[], None]:
+        self.children.add(child)
+        return lambda: self.children.discard(child)
 
 
 class Runtime:
-    """Processes of every computer under `state_dir/computers/<id>`."""
+    """Processes of every computer, each in `state_dir/computers/<id>`."""
 
     def __init__(
         self,
@@ -151,8 +96,14 @@ class Runtime:
         self.state_dir = Path(state_dir)
         self.sandbox = Sandbox(sandbox)
         self.sandboxed = self.sandbox.sandboxed
+        """Whether bubblewrap is in use."""
         self._on_agent_event = on_agent_event
         self._computers: dict[str, _Computer] = {}
+        self._agents = Agents(self.sandbox, self._agent_event)
+
+    def _agent_event(self, computer_id: str, event: str, info: AgentInfo) -> None:
+        if self._on_agent_event is not None:
+            self._on_agent_event(computer_id, event, info)
 
     # -- computers ----------------------------------------------------------------------------
 
@@ -165,12 +116,15 @@ class Runtime:
     def prepare(self, computer_id: str, runtime_mb: int, disk_mb: int) -> None:
         """Create the computer's folders and record its limits (kept across restarts)."""
         root = self.computer_root(computer_id)
-        for sub in ("data", "code", ".orb"):
-            (root / "agent" / sub).mkdir(parents=True, exist_ok=True)
+        root.mkdir(parents=True, exist_ok=True)
         limits = {"runtime_mb": runtime_mb, "disk_mb": disk_mb}
         (root / "limits.json").write_text(json.dumps(limits))
-        self._computers.pop(computer_id, None)
-        self._computer(computer_id)
+        known = self._computers.get(computer_id)
+        if known is None:
+            self._computer(computer_id)
+        else:
+            known.box = Box(computer_id, root, runtime_mb)
+            known.disk_mb = disk_mb
 
     def _computer(self, computer_id: str) -> _Computer:
         known = self._computers.get(computer_id)
@@ -185,7 +139,8 @@ class Runtime:
             limits = {}
         runtime_mb, disk_mb = limits.get("runtime_mb"), limits.get("disk_mb")
         box = Box(computer_id, root, runtime_mb if isinstance(runtime_mb, int) else None)
-        computer = _Computer(box, disk_mb if isinstance(disk_mb, int) else None)
+        disk = disk_mb if isinstance(disk_mb, int) else None
+        computer = _Computer(box, disk, Forwards(root / "ports.json"))
         self._computers[computer_id] = computer
         return computer
 
@@ -207,7 +162,7 @@ class Runtime:
                 "remove files (the terminal still works) before running more"
             )
 
-    # -- exec ---------------------------------------------------------------------------------
+    # -- exec and build -----------------------------------------------------------------------
 
     async def exec(self, computer_id: str, command: str, *, timeout: float = 30.0) -> ExecOutcome:
         """Run `bash -c command` in `/agent/data`; on timeout the group is killed (exit 124).
@@ -219,49 +174,99 @@ class Runtime:
         self._check_disk(computer)
         timeout = min(max(timeout, 0.001), MAX_EXEC_TIMEOUT)
         child = self.sandbox.spawn(computer.box, ["bash", "-c", command])
-        computer.children.add(child)
+        untrack = computer.track(child)
         try:
-            done = await exec_.complete(child, timeout)
+            return await exec_.complete(child, timeout)
         finally:
-            computer.children.discard(child)
+            untrack()
             self.disk_used_mb(computer_id)
-        return ExecOutcome(
-            done.stdout, done.stderr, done.exit_code, done.timed_out, done.duration_ms
-        )
-
-    # -- not yet landed (same signatures as plan/server.md) ------------------------------------
 
     async def build(
         self, computer_id: str, *, git: str | None, branch: str, steps: list[str], working_dir: str
     ) -> BuildOutcome:
-        """Clone or update `git` into /agent/code, then run `steps` in `working_dir`."""
-        raise NotImplementedError
+        """Clone `branch` of `git` into /agent/code (or fetch and reset), then run `steps` in order
+        with `bash -c` in `working_dir` (10 min each), stopping at the first failure.
+
+        Raises:
+            DiskQuotaExceeded: the computer is over its disk budget.
+        """
+        computer = self._computer(computer_id)
+        self._check_disk(computer)
+        try:
+            return await run_build(
+                self.sandbox,
+                computer.box,
+                git=git,
+                branch=branch,
+                steps=steps,
+                working_dir=working_dir or "/agent/code",
+                track=computer.track,
+            )
+        finally:
+            self.disk_used_mb(computer_id)
+
+    # -- agents -------------------------------------------------------------------------------
 
     async def deploy(
         self, computer_id: str, spec: AgentSpec, *, expose: list[int]
     ) -> list[AgentInfo]:
-        """Start the agent of `spec` (replacing a running one) and the forwards of `expose`."""
-        raise NotImplementedError
+        """Start the agent of `spec` in /agent/code (replacing a live one) and the forwards of
+        `expose`; the agent gets `PORT` and `ORB_PROXY_URL` for its LLM proxy port.
+
+        Raises:
+            DiskQuotaExceeded: the computer is over its disk budget.
+            ValueError: unknown `spec.lang`.
+        """
+        computer = self._computer(computer_id)
+        self._check_disk(computer)
+        info = await self._agents.deploy(computer.box, spec)
+        computer.forwards.ensure(expose)
+        return [info]
 
     def agents(self, computer_id: str) -> list[AgentInfo]:
-        """The computer's agents, oldest first."""
-        return []
+        """The computer's agents (live and recently ended), oldest first."""
+        return self._agents.listing(computer_id)
 
     async def demote(self, computer_id: str, port: int) -> str:
-        """Stop the agent's group; returns its checkpoint dir."""
-        raise NotImplementedError
+        """Stop the agent's process group (SIGSTOP); returns its checkpoint dir under /agent/.orb.
+
+        Raises:
+            KeyError: no agent on `port`.
+            ValueError: the agent is not running.
+        """
+        return await self._agents.demote(self._computer(computer_id).box, port)
 
     async def promote(self, computer_id: str, port: int) -> int:
-        """Continue a demoted agent; returns its port."""
-        raise NotImplementedError
+        """Continue a demoted agent (SIGCONT); returns its port.
+
+        Raises:
+            KeyError: no agent on `port`.
+            ValueError: the agent is not checkpointed.
+        """
+        return await self._agents.promote(self._computer(computer_id).box, port)
+
+    # -- terminals and ports ------------------------------------------------------------------
 
     async def open_terminal(self, computer_id: str, cols: int, rows: int) -> PtySession:
-        """Start bash in a PTY of `cols` x `rows`."""
-        raise NotImplementedError
+        """Start `bash -i` in a PTY of `cols` x `rows` in /agent/data."""
+        computer = self._computer(computer_id)
+        session = PtySession(self.sandbox, computer.box, max(cols, 1), max(rows, 1))
+        computer.terminals.add(session)
+        untrack = computer.track(session.child)
+
+        def ended(_: object) -> None:
+            untrack()
+            computer.terminals.discard(session)
+
+        session.ended.add_done_callback(ended)
+        return session
 
     def port_mappings(self, computer_id: str, expose: list[int]) -> list[tuple[int, int]]:
-        """(host_port, container_port) per exposed port; starts the forwards lazily."""
-        return []
+        """(host_port, container_port) for each exposed port, starting the forwards not yet running.
+
+        Call it from the event loop's thread.
+        """
+        return self._computer(computer_id).forwards.ensure(expose)
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -269,23 +274,34 @@ class Runtime:
         """Kill all the computer's processes, close its forwards and remove its folder."""
         computer = self._computers.pop(computer_id, None)
         if computer is not None:
-            await self._kill_all(computer)
+            await self._stop(computer)
+        self._agents.forget(computer_id)
         if not self.sandboxed:
             kill_marked(f"ORB_COMPUTER_ID={computer_id}")
-        shutil.rmtree(self.computer_root(computer_id), ignore_errors=True)
+        root = self.computer_root(computer_id)
+        await asyncio.get_running_loop().run_in_executor(None, _remove, root)
 
     async def shutdown(self) -> None:
-        """Kill every process of every computer and reap them."""
+        """Kill every process of every computer, close every forward, reap the children."""
         computers = list(self._computers.values())
         self._computers.clear()
-        await asyncio.gather(*(self._kill_all(c) for c in computers))
+        await asyncio.gather(*(self._stop(c) for c in computers))
 
-    async def _kill_all(self, computer: _Computer) -> None:
+    async def _stop(self, computer: _Computer) -> None:
+        await self._agents.stop(computer.box.computer_id)
         children = list(computer.children)
         for child in children:
             child.kill()
-        await asyncio.gather(*(child.wait() for child in children))
+        await asyncio.gather(
+            *(child.wait() for child in children),
+            *(session.close() for session in list(computer.terminals)),
+            computer.forwards.close(),
+        )
         computer.children.clear()
+
+
+def _remove(root: Path) -> None:
+    shutil.rmtree(root, ignore_errors=True)
 
 
 def _tree_bytes(path: Path) -> int:

@@ -132,10 +132,37 @@ class Sandbox:
         marker = os.urandom(8).hex()
         full_env = self.env(box, env) | {"ORB_RUN": marker}
         host_cwd = box.root if self.sandboxed else self.host_path(box, cwd)
-        host_cwd.mkdir(parents=True, exist_ok=True)
-        popen = subprocess.Popen(
+        return self.spawn_host(
+            box,
             self.argv(box, command, cwd=cwd),
             cwd=host_cwd,
+            env=full_env,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            new_session=new_session,
+            marker=marker,
+        )
+
+    def spawn_host(
+        self,
+        box: Box,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        stdin: int | IO[Any] | None = subprocess.DEVNULL,
+        stdout: int | IO[Any] | None = subprocess.PIPE,
+        stderr: int | IO[Any] | None = subprocess.PIPE,
+        new_session: bool = True,
+        marker: str | None = None,
+    ) -> Child:
+        """Start `argv` on the host itself (no sandbox, no limits), e.g. git fetching a local path."""
+        marker = marker or os.urandom(8).hex()
+        full_env = env | {"ORB_RUN": marker, "ORB_COMPUTER_ID": box.computer_id}
+        popen = subprocess.Popen(
+            argv,
+            cwd=cwd,
             env=full_env,
             stdin=stdin,
             stdout=stdout,

@@ -1,0 +1,164 @@
+"""Shells in pseudo-terminals: non-blocking reads with backpressure, resize, hang-up then kill."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import os
+import pty
+import struct
+import termios
+
+from orb_tui.server.sandbox import Box, Child, Sandbox
+
+READ_CHUNK = 64 << 10
+PAUSE_AT = 1 << 20
+"""Stop reading the PTY while this much output waits for the consumer."""
+CLOSE_GRACE = 2.0
+
+
+def _winsize(fd: int, cols: int, rows: int) -> None:
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+
+
+class PtySession:
+    """bash in a PTY of the sandbox; `read()` gathers output, `write()` sends keystrokes."""
+
+    def __init__(self, sandbox: Sandbox, box: Box, cols: int, rows: int) -> None:
+        master, slave = pty.openpty()
+        try:
+            _winsize(slave, cols, rows)
+            # `setsid -c` makes the PTY bash's controlling terminal, inside bwrap or not; without
+            # bwrap it must not be a group leader already, or setsid would fork and return at once
+            self.child: Child = sandbox.spawn(
+                box,
+                ["setsid", "-c", "bash", "-i"],
+                env={"TERM": "xterm-256color"},
+                stdin=slave,
+                stdout=slave,
+                stderr=slave,
+                new_session=sandbox.sandboxed,
+            )
+        except BaseException:
+            os.close(master)
+            raise
+        finally:
+            os.close(slave)
+        os.set_blocking(master, False)
+        self._fd = master
+        self._loop = asyncio.get_running_loop()
+        self._buffer = bytearray()
+        self._pending = bytearray()
+        self._ready = asyncio.Event()
+        self._eof = False
+        self._closed = False
+        self._reading = False
+        self._resume_reading()
+        self.ended: asyncio.Task[int] = self._loop.create_task(self.child.wait())
+        """Done with bash's exit status once it is gone."""
+
+    @property
+    def pid(self) -> int:
+        """The process id of the sandbox (or of bash without one)."""
+        return self.child.pid
+
+    @property
+    def returncode(self) -> int | None:
+        """bash's exit status once it is gone."""
+        return self.child.returncode
+
+    # -- output -------------------------------------------------------------------------------
+
+    def _resume_reading(self) -> None:
+        if not self._reading and not self._eof and not self._closed:
+            self._loop.add_reader(self._fd, self._on_readable)
+            self._reading = True
+
+    def _pause_reading(self) -> None:
+        if self._reading:
+            self._loop.remove_reader(self._fd)
+            self._reading = False
+
+    def _on_readable(self) -> None:
+        gathered = 0
+        while gathered < READ_CHUNK:
+            try:
+                chunk = os.read(self._fd, READ_CHUNK - gathered)
+            except BlockingIOError:
+                break
+            except OSError as exc:  # EIO: every slave fd is closed, the shell is gone
+                if exc.errno not in (errno.EIO, errno.EBADF):
+                    raise
+                chunk = b""
+            if not chunk:
+                self._eof = True
+                self._pause_reading()
+                break
+            self._buffer += chunk
+            gathered += len(chunk)
+        if len(self._buffer) >= PAUSE_AT:
+            self._pause_reading()
+        self._ready.set()
+
+    async def read(self) -> bytes:
+        """Up to 64 KiB of output; b"" once the shell is gone and all output was read."""
+        while not self._buffer and not self._eof and not self._closed:
+            self._ready.clear()
+            await self._ready.wait()
+        data = bytes(self._buffer[:READ_CHUNK])
+        del self._buffer[:READ_CHUNK]
+        if len(self._buffer) < PAUSE_AT:
+            self._resume_reading()
+        return data
+
+    # -- input --------------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Queue keystrokes for the shell (buffered while the PTY's input queue is full)."""
+        if self._closed or self._eof:
+            return
+        self._pending += data
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._pending:
+            try:
+                written = os.write(self._fd, self._pending)
+            except BlockingIOError:
+                break
+            except OSError:
+                self._pending.clear()
+                break
+            del self._pending[:written]
+        if self._pending:
+            self._loop.add_writer(self._fd, self._flush)
+        else:
+            self._loop.remove_writer(self._fd)
+
+    def resize(self, cols: int, rows: int) -> None:
+        """Set the window size; the kernel sends SIGWINCH to the shell."""
+        if not self._closed:
+            with contextlib.suppress(OSError):
+                _winsize(self._fd, max(cols, 1), max(rows, 1))
+
+    # -- end ----------------------------------------------------------------------------------
+
+    async def wait(self) -> int:
+        """Wait for the shell to exit; returns its status."""
+        return await self.child.wait()
+
+    async def close(self) -> None:
+        """Hang up (close the master), wait up to ~2 s, then kill the group; idempotent."""
+        if not self._closed:
+            self._closed = True
+            self._pause_reading()
+            self._loop.remove_writer(self._fd)
+            os.close(self._fd)
+            self._ready.set()
+        try:
+            await asyncio.wait_for(self.child.wait(), CLOSE_GRACE)
+        except asyncio.TimeoutError:
+            self.child.kill()
+            await self.child.wait()
