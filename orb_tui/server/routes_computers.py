@@ -1,0 +1,86 @@
+"""Computer routes: create, list, get, delete, the orb.toml config and the files."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import FileResponse, Response
+
+from orb_tui.server import files
+from orb_tui.server.deps import OrgId, computer_or_404
+from orb_tui.server.errors import ApiProblem, bad_request, not_found
+from orb_tui.server.orbconfig import parse_config
+from orb_tui.server.schemas import ComputerBody
+from orb_tui.server.state import ServerState
+from orb_tui.server.views import computer_json
+
+TOML = "application/toml"
+
+
+def router(state: ServerState) -> APIRouter:
+    """The computer, config and file routes."""
+    api = APIRouter(tags=["computers"])
+    store, runtime = state.store, state.runtime
+
+    @api.post("/v1/computers", status_code=201)
+    async def create_computer(body: ComputerBody, org_id: OrgId) -> dict[str, Any]:
+        row = store.create_computer(org_id, body.name, body.runtime_mb, body.disk_mb)
+        runtime.prepare(row.id, row.runtime_mb, row.disk_mb)
+        shown = computer_json(row, runtime)
+        state.hooks.emit(org_id, "computer.created", {"computer": shown})
+        return shown
+
+    @api.get("/v1/computers")
+    async def list_computers(org_id: OrgId) -> dict[str, Any]:
+        rows = store.list_computers(org_id)
+        return {"computers": [computer_json(row, runtime) for row in rows], "total": len(rows)}
+
+    @api.get("/v1/computers/{computer_id}")
+    async def get_computer(computer_id: str, org_id: OrgId) -> dict[str, Any]:
+        return computer_json(computer_or_404(state, org_id, computer_id), runtime)
+
+    @api.delete("/v1/computers/{computer_id}")
+    async def delete_computer(computer_id: str, org_id: OrgId) -> dict[str, Any]:
+        row = computer_or_404(state, org_id, computer_id)
+        shown = computer_json(row, runtime)
+        store.destroy_computer(org_id, computer_id)
+        await runtime.destroy(computer_id)
+        state.hooks.emit(org_id, "computer.destroyed", {"computer": shown})
+        return {"id": computer_id, "deleted": True}
+
+    @api.post("/v1/computers/{computer_id}/config")
+    async def upload_config(computer_id: str, request: Request, org_id: OrgId) -> dict[str, Any]:
+        computer_or_404(state, org_id, computer_id)
+        try:
+            text = (await request.body()).decode("utf-8")
+        except UnicodeDecodeError:
+            raise bad_request("the config must be UTF-8 text") from None
+        config = parse_config(text)
+        store.set_config(computer_id, text, config.expose)
+        if config.expose:
+            runtime.port_mappings(computer_id, config.expose)
+        return {"computer_id": computer_id, "config_summary": config.summary(),
+                "source": "uploaded"}  # fmt: skip
+
+    @api.get("/v1/computers/{computer_id}/config", response_class=Response)
+    def get_config(computer_id: str, org_id: OrgId) -> Response:
+        row = computer_or_404(state, org_id, computer_id)
+        if row.config is None:
+            message = f"computer {computer_id} has no config yet; upload an orb.toml first"
+            raise ApiProblem(404, message, "no_config")
+        return Response(row.config.encode(), media_type=TOML)
+
+    @api.get("/v1/computers/{computer_id}/files", response_model=None)
+    @api.get("/v1/computers/{computer_id}/files/{path:path}", response_model=None)
+    def read_files(computer_id: str, org_id: OrgId, path: str = "") -> dict[str, Any] | Response:
+        computer_or_404(state, org_id, computer_id)
+        root = runtime.computer_root(computer_id)
+        target = files.resolve(root, path)
+        if target is None:
+            raise not_found("path", "/" + path.strip("/"))
+        if target.is_dir():
+            return files.listing(root, target)
+        return FileResponse(target, media_type="application/octet-stream")
+
+    return api

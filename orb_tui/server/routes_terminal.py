@@ -1,0 +1,111 @@
+"""The terminal WebSocket: a shell in a PTY, text frames both ways, binary hello and resize."""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import contextlib
+import json
+import logging
+
+from fastapi import APIRouter, WebSocket
+from fastapi.responses import JSONResponse
+from starlette.websockets import WebSocketDisconnect
+
+from orb_tui.server.auth import bearer
+from orb_tui.server.errors import ApiProblem, invalid, not_found, unauthorized
+from orb_tui.server.runtime import PtySession
+from orb_tui.server.state import ServerState
+
+log = logging.getLogger("orb_tui.server.terminal")
+
+HELLO = json.dumps({"type": "hello", "protocol": "orb-local/1", "resize": True}).encode()
+MAX_SIZE = 1000
+
+
+def _size(ws: WebSocket, name: str, default: int) -> int:
+    value = ws.query_params.get(name)
+    if value is None or value == "":
+        return default
+    if not value.isdigit() or not 1 <= int(value) <= MAX_SIZE:
+        raise invalid(name, f"must be a whole number from 1 to {MAX_SIZE}")
+    return int(value)
+
+
+def _check(state: ServerState, ws: WebSocket, computer_id: str) -> tuple[int, int]:
+    credential = ws.query_params.get("key") or bearer(ws.headers.get("authorization"))
+    org_id = state.auth.org_for(credential)
+    if org_id is None:
+        raise unauthorized()
+    if state.store.get_computer(org_id, computer_id) is None:
+        raise not_found("computer", computer_id[:36])
+    return _size(ws, "cols", 80), _size(ws, "rows", 24)
+
+
+async def _pump_out(ws: WebSocket, session: PtySession) -> None:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    while data := await session.read():
+        if text := decoder.decode(data):
+            await ws.send_text(text)
+    if tail := decoder.decode(b"", final=True):
+        await ws.send_text(tail)
+
+
+def _resize(session: PtySession, frame: bytes) -> None:
+    try:
+        message = json.loads(frame)
+        cols, rows = int(message["cols"]), int(message["rows"])
+    except (ValueError, KeyError, TypeError):
+        return
+    if message.get("type") == "resize" and 1 <= cols <= MAX_SIZE and 1 <= rows <= MAX_SIZE:
+        session.resize(cols, rows)
+
+
+async def _pump_in(ws: WebSocket, session: PtySession) -> None:
+    while True:
+        message = await ws.receive()
+        if message["type"] == "websocket.disconnect":
+            return
+        if (text := message.get("text")) is not None:
+            session.write(text.encode())
+        elif (frame := message.get("bytes")) is not None:
+            _resize(session, frame)
+
+
+async def serve_terminal(ws: WebSocket, session: PtySession) -> None:
+    """Pump one session until the shell exits (close 1000) or the client goes."""
+    await ws.send_bytes(HELLO)
+    out = asyncio.create_task(_pump_out(ws, session))
+    inp = asyncio.create_task(_pump_in(ws, session))
+    try:
+        done, _ = await asyncio.wait({out, inp}, return_when=asyncio.FIRST_COMPLETED)
+        if out in done and out.exception() is None:
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await ws.close(1000)
+    finally:
+        for task in (out, inp):
+            task.cancel()
+        await asyncio.gather(out, inp, return_exceptions=True)
+        await session.close()
+
+
+def router(state: ServerState) -> APIRouter:
+    """The terminal route."""
+    api = APIRouter()
+
+    @api.websocket("/v1/computers/{computer_id}/terminal")
+    async def terminal(ws: WebSocket, computer_id: str) -> None:
+        try:
+            cols, rows = _check(state, ws, computer_id)
+            session = await state.runtime.open_terminal(computer_id, cols, rows)
+        except ApiProblem as problem:
+            await ws.send_denial_response(JSONResponse(problem.body(), problem.status))
+            return
+        try:
+            await ws.accept()
+        except BaseException:
+            await session.close()
+            raise
+        await serve_terminal(ws, session)
+
+    return api
