@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from orb_tui.api.errors import (
     ApiError,
     BadRequest,
@@ -49,6 +51,10 @@ from orb_tui.api.models import (
     Webhook,
 )
 
+if TYPE_CHECKING:
+    from orb_tui.api.client import OrbClient
+    from orb_tui.api.terminal import TerminalChannel
+
 __all__ = [
     "Agent",
     "AgentState",
@@ -76,6 +82,7 @@ __all__ = [
     "Forbidden",
     "LoginToken",
     "NotFound",
+    "OrbClient",
     "OrbError",
     "PortMapping",
     "Promoted",
@@ -83,6 +90,7 @@ __all__ = [
     "RateLimited",
     "Registration",
     "ServerError",
+    "TerminalChannel",
     "TerminalClosed",
     "TerminalClosedError",
     "Timeout",
@@ -93,3 +101,16 @@ __all__ = [
     "ValidationFailed",
     "Webhook",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # httpx and websockets cost ~0.3 s to import; load them only when the client is used.
+    if name == "OrbClient":
+        from orb_tui.api.client import OrbClient
+
+        return OrbClient
+    if name == "TerminalChannel":
+        from orb_tui.api.terminal import TerminalChannel
+
+        return TerminalChannel
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

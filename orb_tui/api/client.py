@@ -1,0 +1,568 @@
+"""OrbClient: every ORB API call over one httpx.AsyncClient, answers as models, failures as OrbError."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import replace
+from datetime import datetime, timezone
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import httpx
+
+from orb_tui.api.errors import (
+    ConnectError,
+    FileTooLarge,
+    NotFound,
+    OrbError,
+    ProtocolError,
+    Timeout,
+    TransportError,
+    Unauthorized,
+    error_from_response,
+    redact,
+)
+from orb_tui.api.models import (
+    Agent,
+    ApiKey,
+    Build,
+    Computer,
+    ComputerList,
+    ConfigUpload,
+    CreatedKey,
+    CreatedWebhook,
+    Delivery,
+    Demoted,
+    Deployment,
+    DirListing,
+    ExecResult,
+    LoginToken,
+    Promoted,
+    Registration,
+    Usage,
+    Webhook,
+    parse_list,
+)
+from orb_tui.api.terminal import TerminalChannel
+
+__all__ = ["OrbClient"]
+
+M = TypeVar("M")
+
+BUILD_TIMEOUT = 600.0
+EXEC_DEFAULT_TIMEOUT = 30.0  # the server's default when the body has no `timeout`
+_CONFIG_TEXT_KEYS = ("config", "toml", "raw", "content", "text")
+
+
+def origin(url: httpx.URL | str) -> str:
+    """`scheme://host:port` of a URL: what messages name (never a path, query or credentials)."""
+    parts = urlsplit(str(url))
+    host = parts.hostname or ""
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{host}{port}"
+
+
+def _where(url: httpx.URL) -> str:
+    return f"{origin(url)}{url.path}"
+
+
+def _connect_reason(exc: BaseException) -> str:
+    """A few words on why a connection failed, from the exception and its causes."""
+    seen: BaseException | None = exc
+    texts: list[str] = []
+    while seen is not None and len(texts) < 6:
+        if isinstance(seen, ConnectionRefusedError):
+            return "connection refused"
+        texts.append(str(seen).lower())
+        seen = seen.__cause__ or seen.__context__
+    joined = " ".join(texts)
+    for needle, reason in [
+        ("refused", "connection refused"),
+        ("name or service not known", "unknown host"),
+        ("nodename nor servname", "unknown host"),
+        ("temporary failure in name resolution", "the name could not be resolved"),
+        ("certificate", "the TLS certificate was not accepted"),
+        ("ssl", "the TLS handshake failed"),
+        ("unreachable", "network unreachable"),
+    ]:
+        if needle in joined:
+            return reason
+    return texts[0] if texts and texts[0] else "connection failed"
+
+
+def _seconds(value: float | None) -> str:
+    return "ever" if value is None else f"{value:g} s"
+
+
+def _utc_text(moment: datetime) -> str:
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class OrbClient:
+    """The ORB API over HTTP.
+
+    Args:
+        base_url: e.g. `https://api.orbcloud.dev` or `http://127.0.0.1:8765` (a path prefix is kept).
+        api_key: sent as `Authorization: Bearer`; settable later (after sign-in).
+        transport: an httpx transport to use instead of the network (tests, special modes).
+        timeout: seconds for ordinary calls; builds, exec and file reads use longer ones.
+        verify: check TLS certificates.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
+        verify: bool = True,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.api_key = api_key
+        self.timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            transport=transport,
+            timeout=timeout,
+            verify=verify,
+            headers={"Accept": "application/json", "User-Agent": "orb-tui"},
+        )
+
+    def __repr__(self) -> str:
+        key = "set" if self.api_key else "none"
+        return f"OrbClient({self.base_url!r}, api_key={key})"
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    async def __aenter__(self) -> OrbClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    # --- transport -------------------------------------------------------------------------
+
+    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
+        headers = dict(extra or {})
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        return headers
+
+    def _timeout(self, read: float | None) -> httpx.Timeout:
+        if read is None:
+            return httpx.Timeout(self.timeout)
+        return httpx.Timeout(read, connect=self.timeout)
+
+    @asynccontextmanager
+    async def _stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        subject: str | None = None,
+        read_timeout: float | None = None,
+        json: object = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> AsyncIterator[httpx.Response]:
+        """Send a request and yield the streaming response; error statuses raise ApiError."""
+        request = self._http.build_request(
+            method,
+            path,
+            json=json,
+            content=content,
+            params=params,
+            headers=self._headers(headers),
+            timeout=self._timeout(read_timeout),
+        )
+        try:
+            response = await self._http.send(request, stream=True)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, request, read_timeout) from exc
+        try:
+            if response.status_code >= 400:
+                body = await self._read(response, request, read_timeout)
+                raise error_from_response(
+                    response.status_code,
+                    body,
+                    response.headers,
+                    subject=subject,
+                    secrets=[self.api_key],
+                )
+            yield response
+        finally:
+            await response.aclose()
+
+    async def _read(
+        self, response: httpx.Response, request: httpx.Request, read_timeout: float | None
+    ) -> bytes:
+        try:
+            return await response.aread()
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, request, read_timeout, response) from exc
+
+    def _transport_error(
+        self,
+        exc: httpx.HTTPError,
+        request: httpx.Request,
+        read_timeout: float | None,
+        response: httpx.Response | None = None,
+    ) -> OrbError:
+        where = _where(request.url)
+        if isinstance(exc, httpx.TimeoutException):
+            limit = self.timeout if isinstance(exc, httpx.ConnectTimeout) else read_timeout
+            limit = self.timeout if limit is None else limit
+            return Timeout(f"{where}: no answer within {_seconds(limit)}")
+        if isinstance(exc, httpx.ConnectError):
+            reason = redact(_connect_reason(exc), [self.api_key])
+            return ConnectError(f"cannot reach {origin(request.url)}: {reason}")
+        if response is not None:
+            kind = response.headers.get("content-type", "no content type")
+            return ProtocolError(
+                f"the answer from {where} was cut off ({response.status_code}, {kind})"
+            )
+        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
+            return TransportError(f"the connection to {origin(request.url)} broke: no answer")
+        reason = redact(str(exc) or type(exc).__name__, [self.api_key])
+        return TransportError(f"request to {where} failed: {reason}")
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        read_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> object:
+        """One request whose answer is JSON; returns the decoded JSON (None for an empty body)."""
+        async with self._stream(method, path, read_timeout=read_timeout, **kwargs) as response:
+            body = await self._read(response, response.request, read_timeout)
+        return self._decode(response, body)
+
+    @staticmethod
+    def _decode(response: httpx.Response, body: bytes) -> object:
+        if not body.strip():
+            return None
+        try:
+            return json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            kind = response.headers.get("content-type", "no content type")
+            what = "a cut-off JSON answer" if kind.startswith("application/json") else "not JSON"
+            raise ProtocolError(
+                f"the server answered with {what} ({response.status_code}, {kind})"
+            ) from None
+
+    async def _model(
+        self, parse: Callable[[object], M], method: str, path: str, **kwargs: Any
+    ) -> M:
+        return parse(await self._call(method, path, **kwargs))
+
+    async def _list(
+        self, parse: Callable[[object], M], key: str, what: str, path: str, **kwargs: Any
+    ) -> list[M]:
+        return parse_list(await self._call("GET", path, **kwargs), key, parse, what)
+
+    @staticmethod
+    def _computer(computer_id: str) -> str:
+        return f"/v1/computers/{quote(computer_id, safe='')}"
+
+    @staticmethod
+    def _subject(computer_id: str) -> str:
+        return f"computer {computer_id[:8]}"
+
+    # --- auth and keys ---------------------------------------------------------------------
+
+    async def register(self, email: str) -> Registration:
+        """Create an account; the answer holds its first API key."""
+        return await self._model(
+            Registration.from_json, "POST", "/api/v1/auth/register", json={"email": email}
+        )
+
+    async def login(self, api_key: str) -> LoginToken:
+        """Trade an API key for a bearer token (JWT)."""
+        return await self._model(
+            LoginToken.from_json, "POST", "/api/v1/auth/login", json={"api_key": api_key}
+        )
+
+    async def list_keys(self) -> list[ApiKey]:
+        return await self._list(ApiKey.from_json, "keys", "key list", "/v1/keys")
+
+    async def create_key(self, name: str) -> CreatedKey:
+        return await self._model(CreatedKey.from_json, "POST", "/v1/keys", json={"name": name})
+
+    async def revoke_key(self, key_id: str) -> None:
+        await self._call(
+            "DELETE", f"/v1/keys/{quote(key_id, safe='')}", subject=f"key {key_id[:8]}"
+        )
+
+    # --- computers -------------------------------------------------------------------------
+
+    async def list_computers(self) -> ComputerList:
+        return await self._model(ComputerList.from_json, "GET", "/v1/computers")
+
+    async def get_computer(self, computer_id: str) -> Computer:
+        return await self._model(
+            Computer.from_json,
+            "GET",
+            self._computer(computer_id),
+            subject=self._subject(computer_id),
+        )
+
+    async def create_computer(
+        self, name: str, runtime_mb: int = 512, disk_mb: int = 1024
+    ) -> Computer:
+        body = {"name": name, "runtime_mb": runtime_mb, "disk_mb": disk_mb}
+        return await self._model(Computer.from_json, "POST", "/v1/computers", json=body)
+
+    async def delete_computer(self, computer_id: str) -> None:
+        await self._call("DELETE", self._computer(computer_id), subject=self._subject(computer_id))
+
+    # --- config and build ------------------------------------------------------------------
+
+    async def upload_config(self, computer_id: str, toml_text: str) -> ConfigUpload:
+        """Upload orb.toml as raw text; a TOML error is BadRequest, a schema error ValidationFailed."""
+        return await self._model(
+            ConfigUpload.from_json,
+            "POST",
+            f"{self._computer(computer_id)}/config",
+            subject=self._subject(computer_id),
+            content=toml_text.encode(),
+            headers={"Content-Type": "application/toml"},
+        )
+
+    async def get_config(self, computer_id: str) -> str | None:
+        """The computer's orb.toml as uploaded, or None when it has none.
+
+        Raises:
+            NotFound: the computer does not exist (a 404 whose code is not `no_config`).
+        """
+        path = f"{self._computer(computer_id)}/config"
+        try:
+            async with self._stream("GET", path, subject=self._subject(computer_id)) as response:
+                body = await self._read(response, response.request, None)
+        except NotFound as exc:
+            if exc.code == "no_config":
+                return None
+            raise
+        return self._config_text(response, body)
+
+    def _config_text(self, response: httpx.Response, body: bytes) -> str | None:
+        kind = response.headers.get("content-type", "")
+        if "json" not in kind:
+            return body.decode("utf-8", errors="replace")
+        data = self._decode(response, body)  # the cloud may wrap it; tolerate that
+        if data is None or isinstance(data, str):
+            return data
+        if isinstance(data, Mapping):
+            for key in _CONFIG_TEXT_KEYS:
+                if isinstance(data.get(key), str):
+                    return str(data[key])
+        raise ProtocolError(
+            f"the config answer holds no TOML text ({response.status_code}, {kind})"
+        )
+
+    async def build(self, computer_id: str, *, timeout: float = BUILD_TIMEOUT) -> Build:
+        """Clone and run the build steps; blocks until done (up to `timeout` seconds)."""
+        return await self._model(
+            Build.from_json,
+            "POST",
+            f"{self._computer(computer_id)}/build",
+            subject=self._subject(computer_id),
+            read_timeout=timeout,
+        )
+
+    async def list_builds(self, computer_id: str) -> list[Build]:
+        """Past builds, newest first (local server only).
+
+        The cloud has no such endpoint. On a 404 the computer itself is checked: if it is gone
+        that NotFound is raised, otherwise the endpoint is missing and the answer is [].
+        """
+        path = f"{self._computer(computer_id)}/builds"
+        try:
+            return await self._list(Build.from_json, "builds", "build list", path)
+        except NotFound:
+            await self.get_computer(computer_id)
+            return []
+
+    # --- agents and exec -------------------------------------------------------------------
+
+    async def deploy(self, computer_id: str) -> Deployment:
+        return await self._model(
+            Deployment.from_json,
+            "POST",
+            f"{self._computer(computer_id)}/agents",
+            subject=self._subject(computer_id),
+            json={},
+            read_timeout=max(self.timeout, 60.0),
+        )
+
+    async def list_agents(self, computer_id: str) -> list[Agent]:
+        return await self._list(
+            Agent.from_json,
+            "agents",
+            "agent list",
+            f"{self._computer(computer_id)}/agents",
+            subject=self._subject(computer_id),
+        )
+
+    async def demote(self, computer_id: str, port: int) -> Demoted:
+        """Put the agent on `port` to sleep (checkpoint it)."""
+        return await self._agent_call(Demoted.from_json, computer_id, "demote", port)
+
+    async def promote(self, computer_id: str, port: int) -> Promoted:
+        """Wake the agent on `port`; its port may change."""
+        return await self._agent_call(Promoted.from_json, computer_id, "promote", port)
+
+    async def _agent_call(
+        self, parse: Callable[[object], M], computer_id: str, verb: str, port: int
+    ) -> M:
+        return await self._model(
+            parse,
+            "POST",
+            f"{self._computer(computer_id)}/agents/{verb}",
+            subject=f"agent on port {port} of {self._subject(computer_id)}",
+            json={"port": port},
+            read_timeout=max(self.timeout, 60.0),
+        )
+
+    async def exec(
+        self, computer_id: str, command: str, *, timeout: float | None = None
+    ) -> ExecResult:
+        """Run `bash -c command` in the computer; `timeout` is the server-side limit in seconds."""
+        body: dict[str, object] = {"command": command}
+        if timeout is not None:
+            body["timeout"] = timeout
+        limit = EXEC_DEFAULT_TIMEOUT if timeout is None else timeout
+        return await self._model(
+            ExecResult.from_json,
+            "POST",
+            f"{self._computer(computer_id)}/exec",
+            subject=self._subject(computer_id),
+            json=body,
+            read_timeout=max(self.timeout, limit + 10.0),
+        )
+
+    # --- files -----------------------------------------------------------------------------
+
+    def _file_path(self, computer_id: str, path: str) -> str:
+        """`.../files` for the root, else `.../files/<path>` with each segment percent-encoded."""
+        inner = path.strip("/")
+        base = f"{self._computer(computer_id)}/files"
+        return f"{base}/{quote(inner, safe='/')}" if inner else base
+
+    async def list_files(self, computer_id: str, path: str = "/") -> DirListing:
+        listing = await self._model(
+            DirListing.from_json,
+            "GET",
+            self._file_path(computer_id, path),
+            subject=f"{path} on {self._subject(computer_id)}",
+        )
+        return listing if listing.path else replace(listing, path=path)
+
+    async def read_file(self, computer_id: str, path: str, *, max_bytes: int = 8 << 20) -> bytes:
+        """A file's raw bytes, at most `max_bytes` of them.
+
+        Raises:
+            FileTooLarge: the file is bigger than `max_bytes` (checked before and while reading).
+        """
+        subject = f"{path} on {self._subject(computer_id)}"
+        async with self._stream(
+            "GET",
+            self._file_path(computer_id, path),
+            subject=subject,
+            read_timeout=max(self.timeout, 60.0),
+            headers={"Accept": "*/*"},
+        ) as response:
+            declared = response.headers.get("content-length", "")
+            size = int(declared) if declared.isdigit() else None
+            if size is not None and size > max_bytes:
+                raise _too_large(path, max_bytes, size)
+            return await self._read_capped(response, path, max_bytes)
+
+    async def _read_capped(self, response: httpx.Response, path: str, max_bytes: int) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                total += len(chunk)
+                if total > max_bytes:
+                    raise _too_large(path, max_bytes, None)
+                chunks.append(chunk)
+        except httpx.HTTPError as exc:
+            raise self._transport_error(exc, response.request, None, response) from exc
+        return b"".join(chunks)
+
+    # --- usage and webhooks ----------------------------------------------------------------
+
+    async def usage(self, start: datetime | None = None, end: datetime | None = None) -> Usage:
+        """GB-hours for the org between `start` and `end` (naive times are taken as UTC)."""
+        params = {
+            name: _utc_text(moment)
+            for name, moment in (("start", start), ("end", end))
+            if moment is not None
+        }
+        return await self._model(Usage.from_json, "GET", "/v1/usage", params=params)
+
+    async def list_webhooks(self) -> list[Webhook]:
+        return await self._list(Webhook.from_json, "webhooks", "webhook list", "/v1/webhooks")
+
+    async def create_webhook(self, url: str, events: Sequence[str]) -> CreatedWebhook:
+        body = {"url": url, "events": list(events)}
+        return await self._model(CreatedWebhook.from_json, "POST", "/v1/webhooks", json=body)
+
+    async def delete_webhook(self, webhook_id: str) -> None:
+        await self._call(
+            "DELETE",
+            f"/v1/webhooks/{quote(webhook_id, safe='')}",
+            subject=f"webhook {webhook_id[:8]}",
+        )
+
+    async def list_deliveries(self, webhook_id: str) -> list[Delivery]:
+        return await self._list(
+            Delivery.from_json,
+            "deliveries",
+            "delivery list",
+            f"/v1/webhooks/{quote(webhook_id, safe='')}/deliveries",
+            subject=f"webhook {webhook_id[:8]}",
+        )
+
+    # --- terminal --------------------------------------------------------------------------
+
+    def terminal_url(self, computer_id: str) -> str:
+        """The WebSocket URL of a computer's terminal, without the key or size."""
+        parts = urlsplit(self.base_url)
+        scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+        path = f"{parts.path.rstrip('/')}{self._computer(computer_id)}/terminal"
+        return urlunsplit((scheme, parts.netloc, path, "", ""))
+
+    def terminal(self, computer_id: str, *, cols: int = 80, rows: int = 24) -> TerminalChannel:
+        """A terminal channel to the computer's shell (not yet connected: call `connect()`)."""
+        if not self.api_key:
+            raise Unauthorized("no API key is set: sign in first", status=401, code="no_key")
+        return TerminalChannel(
+            self.terminal_url(computer_id),
+            self.api_key,
+            cols=cols,
+            rows=rows,
+            connect_timeout=self.timeout,
+        )
+
+
+def _too_large(path: str, limit: int, size: int | None) -> FileTooLarge:
+    shown = f"{limit / (1 << 20):g} MiB" if limit >= 1 << 20 else f"{limit} bytes"
+    return FileTooLarge(f"{path} is larger than {shown}; too big to show", limit=limit, size=size)
