@@ -1,0 +1,174 @@
+"""Terminal cells, rows and SGR attribute parsing for the emulator."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, NamedTuple
+
+from pyte.graphics import FG_BG_256
+
+#: Names of the eight base colours, as pyte names them ("brown" is yellow).
+BASE_COLORS = ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")
+#: Colour name -> ANSI index 0-15, for the renderer (pyte's own spellings included).
+COLOR_INDEX: dict[str, int] = {name: i for i, name in enumerate(BASE_COLORS)}
+COLOR_INDEX.update({"bright" + name: i + 8 for i, name in enumerate(BASE_COLORS)})
+COLOR_INDEX.update({"yellow": 3, "brightyellow": 11, "bfightmagenta": 13})
+
+# SGR codes that set a boolean attribute: code -> (field, value).
+_FLAGS: dict[int, tuple[tuple[str, bool], ...]] = {
+    1: (("bold", True),),
+    2: (("dim", True),),
+    3: (("italics", True),),
+    4: (("underscore", True),),
+    5: (("blink", True),),
+    6: (("blink", True),),
+    7: (("reverse", True),),
+    9: (("strikethrough", True),),
+    21: (("underscore", True),),
+    22: (("bold", False), ("dim", False)),
+    23: (("italics", False),),
+    24: (("underscore", False),),
+    25: (("blink", False),),
+    27: (("reverse", False),),
+    29: (("strikethrough", False),),
+}
+
+
+class Cell(NamedTuple):
+    """One character cell: its text and attributes (pyte's ``Char`` fields plus ``dim``).
+
+    ``data`` is one character, a character with zero-width marks attached, or ``""`` for the
+    right half of a wide character.
+    """
+
+    data: str
+    fg: str = "default"
+    bg: str = "default"
+    bold: bool = False
+    italics: bool = False
+    underscore: bool = False
+    strikethrough: bool = False
+    reverse: bool = False
+    blink: bool = False
+    dim: bool = False
+
+
+#: Attributes in effect after ``SGR 0``.
+DEFAULT_ATTRS = Cell(" ")
+
+
+class Row(list[Cell]):
+    """One screen line: exactly ``columns`` cells; ``version`` grows on every change."""
+
+    version = 0
+
+    def touch(self) -> None:
+        """Record a change, so renderers drop what they cached for this row."""
+        self.version += 1
+
+
+class CellCache(dict[str, Cell]):
+    """Cells for one attribute set, keyed by text, built on first use."""
+
+    def __init__(self, attrs: Cell) -> None:
+        super().__init__()
+        self.attrs = attrs
+
+    def __missing__(self, data: str) -> Cell:
+        cell = self[data] = self.attrs._replace(data=data)
+        return cell
+
+
+def indexed_color(index: int) -> str:
+    """Colour string for a 256-colour index: base names for 0-15 (themeable), else hex."""
+    if index < 8:
+        return BASE_COLORS[index]
+    if index < 16:
+        return "bright" + BASE_COLORS[index - 8]
+    return FG_BG_256[min(index, 255)]
+
+
+def _number(text: str) -> int:
+    return min(int(text), 9999) if text.isdigit() else 0
+
+
+@lru_cache(maxsize=4096)
+def csi_numbers(params: str) -> tuple[int, ...]:
+    """CSI parameters as integers (empty or malformed ones are 0; sub-parameters dropped)."""
+    if not params:
+        return ()
+    return tuple(_number(part.partition(":")[0]) for part in params.split(";"))
+
+
+def _extended_color(parts: list[str]) -> tuple[str | None, int]:
+    """Parse the colour after 38/48/58 from semicolon parts; returns (colour, parts used)."""
+    kind = _number(parts[0]) if parts else -1
+    if kind == 5 and len(parts) >= 2:
+        return indexed_color(_number(parts[1])), 2
+    if kind == 2 and len(parts) >= 4:
+        red, green, blue = (min(_number(p), 255) for p in parts[1:4])
+        return f"{red:02x}{green:02x}{blue:02x}", 4
+    return None, len(parts)
+
+
+def _colon_color(sub: list[str]) -> str | None:
+    """Parse ``38:5:n``, ``38:2::r:g:b`` or ``38:2:r:g:b`` (``sub`` excludes the 38)."""
+    if sub and sub[0] == "2" and len(sub) >= 5:
+        sub = ["2", *sub[2:5]]  # drop the colour-space id
+    return _extended_color(sub)[0]
+
+
+def _apply_code(fields: dict[str, Any], code: int) -> None:
+    if code == 0:
+        fields.update(DEFAULT_ATTRS._asdict())
+    elif code in _FLAGS:
+        fields.update(_FLAGS[code])
+    elif 30 <= code <= 37:
+        fields["fg"] = BASE_COLORS[code - 30]
+    elif 40 <= code <= 47:
+        fields["bg"] = BASE_COLORS[code - 40]
+    elif 90 <= code <= 97:
+        fields["fg"] = "bright" + BASE_COLORS[code - 90]
+    elif 100 <= code <= 107:
+        fields["bg"] = "bright" + BASE_COLORS[code - 100]
+    elif code == 39:
+        fields["fg"] = "default"
+    elif code == 49:
+        fields["bg"] = "default"
+
+
+def _apply_colon(fields: dict[str, Any], part: str) -> None:
+    code, *sub = part.split(":")
+    if code in ("38", "48"):
+        color = _colon_color(sub)
+        if color is not None:
+            fields["fg" if code == "38" else "bg"] = color
+    elif code == "4":
+        fields["underscore"] = not sub or _number(sub[0]) != 0
+    elif code.isdigit() and code != "58":
+        _apply_code(fields, _number(code))
+
+
+def apply_sgr(attrs: Cell, params: str) -> Cell:
+    """Return ``attrs`` changed by the SGR parameter string ``params`` (``"1;38;5;208"``)."""
+    if params in ("", "0"):
+        return DEFAULT_ATTRS
+    fields = attrs._asdict()
+    parts = params.split(";")
+    i = 0
+    while i < len(parts):
+        part = parts[i]
+        i += 1
+        if ":" in part:
+            _apply_colon(fields, part)
+            continue
+        code = _number(part)
+        if code in (38, 48, 58):
+            color, used = _extended_color(parts[i:])
+            i += used
+            if color is not None and code != 58:  # 58 is the underline colour: not kept
+                fields["fg" if code == 38 else "bg"] = color
+        else:
+            _apply_code(fields, code)
+    fields["data"] = " "
+    return Cell(**fields)
