@@ -152,6 +152,7 @@ class Agents:
         loop.add_reader(fd, self._read_stderr, agent, fd)
         try:
             code = await agent.child.wait()
+            agent.child.kill()  # what the agent started ends with it
             self._read_stderr(agent, fd)
         finally:
             loop.remove_reader(fd)

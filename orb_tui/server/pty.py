@@ -157,8 +157,8 @@ class PtySession:
             self._loop.remove_writer(self._fd)
             os.close(self._fd)
             self._ready.set()
-        try:
+        with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.child.wait(), CLOSE_GRACE)
-        except asyncio.TimeoutError:
-            self.child.kill()
-            await self.child.wait()
+        # jobs of the shell live on after a hang-up if they ignore it: end them too
+        self.child.kill()
+        await self.child.wait()

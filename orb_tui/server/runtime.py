@@ -1,13 +1,14 @@
 """The runtime facade the web layer calls: exec, builds, agents, terminals and ports of each computer.
 
-Every process runs in bubblewrap when it is usable (the computer's folder bound at `/agent`, system
+Every process runs in the computer's bubblewrap sandbox when bwrap is usable (its folder bound at `/agent`, system
 folders read-only, a fresh `/tmp`, its own PID namespace, dying with the server) and otherwise as a
 plain process group in the computer's host folder, with `ORB_AGENT_DIR` naming it (the path `/agent`
 does not exist then; `/agent/...` paths given here are mapped onto the folder). `runtime_mb` becomes
 RLIMIT_DATA of each process; disk use is measured after each write-capable operation.
 
-Processes end with what started them: an exec's background children when the exec returns, a
-terminal's jobs when it closes, an agent's children when the agent exits. Long-running work is an agent.
+What an exec leaves running (`cmd & disown`) lives on in the computer until it is destroyed (an exec
+that times out has its whole process group killed); a terminal's jobs end when it closes; an agent's
+children end when the agent exits.
 
 Exceptions the web layer maps:
 
@@ -36,7 +37,7 @@ from orb_tui.server.builds import BuildOutcome, StepOutcome, run_build
 from orb_tui.server.exec import ExecOutcome
 from orb_tui.server.ports import Forwards
 from orb_tui.server.pty import PtySession
-from orb_tui.server.sandbox import Box, Child, Sandbox, kill_marked
+from orb_tui.server.sandbox import Box, Child, Sandbox
 
 __all__ = [
     "AgentEvent",
@@ -173,6 +174,7 @@ class Runtime:
         computer = self._computer(computer_id)
         self._check_disk(computer)
         timeout = min(max(timeout, 0.001), MAX_EXEC_TIMEOUT)
+        (computer.box.agent_dir / "data").mkdir(parents=True, exist_ok=True)
         child = self.sandbox.spawn(computer.box, ["bash", "-c", command])
         untrack = computer.track(child)
         try:
@@ -275,9 +277,8 @@ class Runtime:
         computer = self._computers.pop(computer_id, None)
         if computer is not None:
             await self._stop(computer)
+        await self.sandbox.close(computer_id)
         self._agents.forget(computer_id)
-        if not self.sandboxed:
-            kill_marked(f"ORB_COMPUTER_ID={computer_id}")
         root = self.computer_root(computer_id)
         await asyncio.get_running_loop().run_in_executor(None, _remove, root)
 
@@ -286,6 +287,7 @@ class Runtime:
         computers = list(self._computers.values())
         self._computers.clear()
         await asyncio.gather(*(self._stop(c) for c in computers))
+        await self.sandbox.shutdown()
 
     async def _stop(self, computer: _Computer) -> None:
         await self._agents.stop(computer.box.computer_id)

@@ -1,15 +1,26 @@
-"""Sandboxed child processes: bubblewrap when usable, else a plain process group; limits; group kills."""
+"""Sandboxed child processes: one bubblewrap namespace per computer, or plain process groups.
+
+With bubblewrap each computer gets a long-lived sandbox (a `sleep` held by bwrap's own init, with the
+computer's folder bound at `/agent`, system folders read-only, its own `/tmp`, PID, IPC and UTS
+namespaces, dying with the server). Every process of the computer enters it with `nsenter`, so a
+process left running by an exec (`cmd & disown`) lives on in the computer until it is destroyed, and
+killing the sandbox kills everything in it. Without bubblewrap, processes run in the computer's host
+folder as process groups; each carries marker variables in its environment so strays can be found.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import functools
+import json
 import os
+import select
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +36,9 @@ _SYMLINKS = (
     ("usr/lib", "/lib"),
     ("usr/lib64", "/lib64"),
 )
+_NSENTER = ["nsenter", "--mount", "--pid", "--ipc", "--uts", "--root"]
+
+Stdio = int | IO[Any] | None
 
 
 @dataclass(frozen=True)
@@ -45,32 +59,121 @@ class Box:
 
 @functools.cache
 def bwrap_usable() -> bool:
-    """Whether `bwrap` is installed and can start a sandbox here (probed once per process)."""
-    if shutil.which("bwrap") is None:
+    """Whether bwrap and nsenter are installed and a sandbox can be entered here (probed once)."""
+    if shutil.which("bwrap") is None or shutil.which("nsenter") is None:
         return False
     with tempfile.TemporaryDirectory(prefix="orb-probe-") as tmp:
-        (Path(tmp) / "agent" / "data").mkdir(parents=True)
-        argv = [*_bwrap_prefix(Path(tmp) / "agent", "/agent/data"), "true"]
+        box = Box("probe", Path(tmp))
+        (box.agent_dir / "data").mkdir(parents=True)
         try:
+            holder = _Holder.start(box, {"PATH": PATH})
+        except OSError:
+            return False
+        try:
+            argv = [*holder.enter_argv(), "true"]
             done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
         except (OSError, subprocess.TimeoutExpired):
             return False
+        finally:
+            holder.kill()
+            try:
+                holder.child.popen.wait(2.0)
+            except subprocess.TimeoutExpired:
+                holder.child.signal_group(signal.SIGKILL)
+                holder.child.popen.wait()
         return done.returncode == 0
 
 
-def _bwrap_prefix(agent_dir: Path, cwd: str) -> list[str]:
+def _bwrap_argv(agent_dir: Path) -> list[str]:
     argv = ["bwrap", "--ro-bind", "/usr", "/usr"]
     for target, link in _SYMLINKS:
-        if os.path.exists(link):
+        if os.path.lexists(link):
             argv += ["--symlink", target, link]
     argv += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    argv += ["--bind", str(agent_dir), AGENT, "--chdir", cwd]
+    argv += ["--bind", str(agent_dir), AGENT, "--chdir", f"{AGENT}/data"]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
     return argv
 
 
+@dataclass(eq=False)
+class _Holder:
+    """A computer's long-lived sandbox; `ns_pid` is its init, the process others enter."""
+
+    child: Child
+    ns_pid: int
+
+    @classmethod
+    def start(cls, box: Box, env: dict[str, str]) -> _Holder:
+        info_read, info_write = os.pipe()
+        try:
+            argv = [*_bwrap_argv(box.agent_dir), "--info-fd", str(info_write)]
+            # the line says the mounts are done: --info-fd alone comes before they are
+            argv += ["sh", "-c", "echo ready && exec sleep infinity"]
+            popen = subprocess.Popen(
+                argv,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                pass_fds=(info_write,),
+                start_new_session=True,
+            )
+        finally:
+            os.close(info_write)
+        try:
+            info = _read_until(info_read, b"}")
+        finally:
+            os.close(info_read)
+        assert popen.stdout is not None
+        with popen.stdout:
+            ready = _read_until(popen.stdout.fileno(), b"ready\n")
+        child = Child(popen, box.computer_id, "holder")
+        try:
+            return cls(child, int(json.loads(info)["child-pid"]))
+        except (ValueError, KeyError, TypeError):
+            pass
+        child.signal_group(signal.SIGKILL)
+        popen.wait()
+        raise OSError(f"bubblewrap could not start a sandbox for {box.computer_id} ({ready!r})")
+
+    @property
+    def alive(self) -> bool:
+        return self.child.popen.returncode is None and not _exited_nowait(self.child.pid)
+
+    def kill(self) -> None:
+        """Kill the sandbox's init, so everything in it dies and bwrap reaps it and exits."""
+        if self.child.popen.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.ns_pid, signal.SIGKILL)
+
+    async def stop(self) -> None:
+        """Kill the sandbox and reap bwrap (killed too if it lingers)."""
+        self.kill()
+        try:
+            await asyncio.wait_for(self.child.wait(), 2.0)
+        except asyncio.TimeoutError:
+            self.child.signal_group(signal.SIGKILL)
+            await self.child.wait()
+
+    def enter_argv(self) -> list[str]:
+        return [*_NSENTER, "--target", str(self.ns_pid)]
+
+
+def _read_until(fd: int, end: bytes, timeout: float = 10.0) -> bytes:
+    """Read `fd` until `end` was seen (or EOF, or `timeout`)."""
+    data = b""
+    deadline = time.monotonic() + timeout
+    while end not in data:
+        ready, _, _ = select.select([fd], [], [], max(deadline - time.monotonic(), 0))
+        chunk = os.read(fd, 4096) if ready else b""
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
 class Sandbox:
-    """Builds and starts processes for a computer, in bubblewrap or as a plain process group.
+    """Starts the processes of each computer, in its bubblewrap sandbox or as plain process groups.
 
     Without bubblewrap the path `/agent` does not exist: processes run in the computer's host folder,
     paths under `/agent` given to this class are mapped onto it, and `ORB_AGENT_DIR` names it.
@@ -79,19 +182,21 @@ class Sandbox:
     def __init__(self, enabled: bool | None = None) -> None:
         self.sandboxed = bwrap_usable() if enabled is None else (enabled and bwrap_usable())
         self._prlimit = shutil.which("prlimit")
+        self._holders: dict[str, _Holder] = {}
+        self.marker = os.urandom(8).hex()
+        """Carried by every process of this sandbox (`ORB_SANDBOX=<marker>`)."""
 
     def host_path(self, box: Box, inside: str) -> Path:
-        """The host path of a sandbox path (`/agent/...`, or relative to `/agent/code`)."""
-        path = Path(AGENT, "code", inside) if not inside.startswith("/") else Path(inside)
-        relative = path.relative_to(AGENT) if path.is_relative_to(AGENT) else None
-        if relative is None:
-            raise ValueError(f"{inside} is outside {AGENT}")
-        return box.agent_dir / relative
+        """The host path of a sandbox path (`/agent/...`, or relative to `/agent/code`).
 
-    def cwd(self, box: Box, inside: str) -> str:
-        """The working directory as the process sees it."""
-        host = self.host_path(box, inside)
-        return "/" + str(host.relative_to(box.root)) if self.sandboxed else str(host)
+        Raises:
+            ValueError: the path is outside `/agent`.
+        """
+        path = Path(AGENT, "code", inside) if not inside.startswith("/") else Path(inside)
+        path = Path(os.path.normpath(path))
+        if not path.is_relative_to(AGENT):
+            raise ValueError(f"{inside} is outside {AGENT}")
+        return box.agent_dir / path.relative_to(AGENT)
 
     def env(self, box: Box, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment every process of `box` starts with (`extra` wins)."""
@@ -101,20 +206,28 @@ class Sandbox:
             "HOME": f"{agent}/data",
             "LANG": "C.UTF-8",
             "ORB_AGENT_DIR": agent,
-            "ORB_COMPUTER_ID": box.computer_id,
         }
         env.update(extra or {})
+        env.update(ORB_COMPUTER_ID=box.computer_id, ORB_SANDBOX=self.marker)
         return env
 
     def argv(self, box: Box, command: Sequence[str], *, cwd: str) -> list[str]:
-        """The full argv that runs `command` for `box` with working directory `cwd` (a sandbox path)."""
+        """The argv that runs `command` for `box` in `cwd` (a sandbox path), entering its sandbox."""
         inner = list(command)
         if box.runtime_mb and self._prlimit:
             limit = box.runtime_mb << 20
             inner = [self._prlimit, f"--data={limit}:{limit}", "--", *inner]
         if not self.sandboxed:
             return inner
-        return _bwrap_prefix(box.agent_dir, self.cwd(box, cwd)) + inner
+        inside = "/" + str(self.host_path(box, cwd).relative_to(box.root))
+        return [*self._holder(box).enter_argv(), "env", "-C", inside, *inner]
+
+    def _holder(self, box: Box) -> _Holder:
+        holder = self._holders.get(box.computer_id)
+        if holder is None or not holder.alive:
+            holder = _Holder.start(box, self.env(box))
+            self._holders[box.computer_id] = holder
+        return holder
 
     def spawn(
         self,
@@ -123,25 +236,22 @@ class Sandbox:
         *,
         cwd: str = f"{AGENT}/data",
         env: dict[str, str] | None = None,
-        stdin: int | IO[Any] | None = subprocess.DEVNULL,
-        stdout: int | IO[Any] | None = subprocess.PIPE,
-        stderr: int | IO[Any] | None = subprocess.PIPE,
+        stdin: Stdio = subprocess.DEVNULL,
+        stdout: Stdio = subprocess.PIPE,
+        stderr: Stdio = subprocess.PIPE,
         new_session: bool = True,
     ) -> Child:
-        """Start `command` for `box`; its process group (or session) is the unit that is killed."""
-        marker = os.urandom(8).hex()
-        full_env = self.env(box, env) | {"ORB_RUN": marker}
+        """Start `command` for `box` in its own process group (the unit signals go to)."""
         host_cwd = box.root if self.sandboxed else self.host_path(box, cwd)
         return self.spawn_host(
             box,
             self.argv(box, command, cwd=cwd),
             cwd=host_cwd,
-            env=full_env,
+            env=self.env(box, env),
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             new_session=new_session,
-            marker=marker,
         )
 
     def spawn_host(
@@ -151,25 +261,37 @@ class Sandbox:
         *,
         cwd: Path,
         env: dict[str, str],
-        stdin: int | IO[Any] | None = subprocess.DEVNULL,
-        stdout: int | IO[Any] | None = subprocess.PIPE,
-        stderr: int | IO[Any] | None = subprocess.PIPE,
+        stdin: Stdio = subprocess.DEVNULL,
+        stdout: Stdio = subprocess.PIPE,
+        stderr: Stdio = subprocess.PIPE,
         new_session: bool = True,
-        marker: str | None = None,
     ) -> Child:
         """Start `argv` on the host itself (no sandbox, no limits), e.g. git fetching a local path."""
-        marker = marker or os.urandom(8).hex()
-        full_env = env | {"ORB_RUN": marker, "ORB_COMPUTER_ID": box.computer_id}
+        marker = os.urandom(8).hex()
+        env = env | {"ORB_RUN": marker, "ORB_COMPUTER_ID": box.computer_id}
+        env["ORB_SANDBOX"] = self.marker
         popen = subprocess.Popen(
             argv,
             cwd=cwd,
-            env=full_env,
+            env=env,
             stdin=stdin,
             stdout=stdout,
             stderr=stderr,
             start_new_session=new_session,
         )
-        return Child(popen, box.computer_id, marker, sweep=not self.sandboxed)
+        return Child(popen, box.computer_id, marker)
+
+    async def close(self, computer_id: str) -> None:
+        """Kill everything of the computer: its sandbox, and any stray carrying its id."""
+        holder = self._holders.pop(computer_id, None)
+        if holder is not None:
+            await holder.stop()
+        kill_marked(f"ORB_COMPUTER_ID={computer_id}")
+
+    async def shutdown(self) -> None:
+        """Kill every sandbox and every process this sandbox started."""
+        await asyncio.gather(*(self.close(cid) for cid in list(self._holders)))
+        kill_marked(f"ORB_SANDBOX={self.marker}")
 
 
 @dataclass(eq=False)
@@ -179,8 +301,7 @@ class Child:
     popen: subprocess.Popen[bytes]
     computer_id: str
     marker: str
-    sweep: bool
-    """Also kill stray processes carrying this child's marker (no PID namespace to do it for us)."""
+    """Every process it starts carries `ORB_RUN=<marker>` (unless it clears its environment)."""
     _exited: asyncio.Future[int] | None = field(default=None, repr=False)
     _watcher: asyncio.Task[None] | None = field(default=None, repr=False)
 
@@ -201,18 +322,18 @@ class Child:
             os.killpg(self.popen.pid, sig)
 
     def kill(self) -> None:
-        """SIGKILL the whole group (and, without a sandbox, every process carrying the marker)."""
+        """SIGKILL the group and every process carrying this child's marker (even in new sessions)."""
         if self.popen.returncode is None:
             self.signal_group(signal.SIGKILL)
-        if self.sweep:
-            kill_marked(f"ORB_RUN={self.marker}")
+        kill_marked(f"ORB_RUN={self.marker}")
 
     async def wait(self) -> int:
-        """Wait for the process itself to exit, kill what is left of its group, reap it."""
+        """Wait for the process itself to exit and reap it (what it left running is not waited for)."""
         if self.popen.returncode is None:
             if self._exited is None:
-                self._exited = asyncio.get_running_loop().create_future()
-                self._watcher = asyncio.get_running_loop().create_task(self._watch(self._exited))
+                loop = asyncio.get_running_loop()
+                self._exited = loop.create_future()
+                self._watcher = loop.create_task(self._watch(self._exited))
             await asyncio.shield(self._exited)
         code = self.returncode
         assert code is not None
@@ -221,10 +342,8 @@ class Child:
     async def _watch(self, done: asyncio.Future[int]) -> None:
         try:
             await _exit_of(self.popen.pid)
-            # the leader is a zombie until reaped, so its group id cannot be reused yet
-            self.kill()
             code = self.popen.wait()
-        except BaseException as exc:  # pragma: no cover - reported to the waiter
+        except BaseException as exc:  # pragma: no cover - handed to the waiter
             if not done.done():
                 done.set_exception(exc)
             raise
@@ -267,21 +386,21 @@ def _exited_nowait(pid: int) -> bool:
     return info is not None
 
 
-def kill_marked(needle: str) -> int:
-    """SIGKILL every process whose environment holds `needle` (e.g. `ORB_RUN=...`); returns how many."""
-    wanted = needle.encode() + b"\0"
-    killed = 0
+def kill_marked(needle: str, *, also: str | None = None) -> int:
+    """SIGKILL every process whose environment holds `needle` (and `also`); returns how many."""
     if not os.path.isdir("/proc"):
         return 0
+    wanted = [f"{text}\0".encode() for text in (needle, also) if text]
+    killed = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
         try:
             with open(f"/proc/{entry.name}/environ", "rb") as handle:
-                environ = handle.read()
+                environ = b"\0" + handle.read() + b"\0"
         except OSError:
             continue
-        if wanted in environ or environ.endswith(wanted[:-1]):
+        if all(b"\0" + item in environ for item in wanted):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(int(entry.name), signal.SIGKILL)
                 killed += 1
