@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from textual import events, work
@@ -12,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Input
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import Computer
@@ -21,9 +20,8 @@ from orb_tui.ui.widgets.agents_tab import AgentsTab
 from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app, plain_words
 from orb_tui.ui.widgets.build_tab import BuildTab
 from orb_tui.ui.widgets.computer_table import ComputerTable
+from orb_tui.ui.widgets.computer_tabs import ComputerTabs
 from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog, NewComputer
-from orb_tui.ui.widgets.exec_tab import ExecTab
-from orb_tui.ui.widgets.files_tab import FilesTab
 from orb_tui.ui.widgets.status_line import StatusLine
 
 MAX_BACKOFF = 30.0
@@ -33,16 +31,6 @@ def backoff_delay(interval: float, failures: int) -> float:
     """Seconds before the next poll after `failures` failures in a row: doubling, capped."""
     cap = min(MAX_BACKOFF, interval * 15)
     return min(cap, interval * float(2 ** max(0, failures - 1)))
-
-
-def optional_widget(module: str, name: str, widget_id: str, missing: str) -> Widget:
-    """Another helper's widget if its module is installed, else a placeholder saying so."""
-    try:
-        cls = getattr(importlib.import_module(module), name)
-    except (ImportError, AttributeError):
-        return Static(missing, id=widget_id, classes="placeholder")
-    widget: Widget = cls(id=widget_id)
-    return widget
 
 
 class MainScreen(ReportsWorkerErrors, Screen[None]):
@@ -77,35 +65,17 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             with Vertical(id="left"):
                 yield Input(id="filter", placeholder="filter by name, id or status")
                 yield ComputerTable(id="computers")
-            with TabbedContent(id="tabs", initial="agents"):
-                with TabPane("Agents", id="agents"):
-                    yield AgentsTab(id="agents-tab")
-                with TabPane("Files", id="files"):
-                    yield FilesTab(id="files-tab")
-                with TabPane("Build", id="build"):
-                    yield BuildTab(id="build-tab")
-                with TabPane("Config", id="config"):
-                    yield optional_widget(
-                        "orb_tui.ui.config_editor",
-                        "ConfigEditor",
-                        "config-editor",
-                        "The config editor is not installed.",
-                    )
-                with TabPane("Terminal", id="terminal"):
-                    yield optional_widget(
-                        "orb_tui.ui.terminal.widget",
-                        "TerminalView",
-                        "terminal-view",
-                        "The terminal is not installed.",
-                    )
-                with TabPane("Exec", id="exec"):
-                    yield ExecTab(id="exec-tab")
+            yield ComputerTabs(id="tabs")
         yield StatusLine(id="status")
         yield Footer()
 
     @property
     def table(self) -> ComputerTable:
         return self.query_one("#computers", ComputerTable)
+
+    @property
+    def tabs(self) -> ComputerTabs:
+        return self.query_one("#tabs", ComputerTabs)
 
     @property
     def status(self) -> StatusLine:
@@ -137,8 +107,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.status.paused("not signed in: press P to open Profiles")
             return
         self.poll_computers()
-        if self.computer is not None:
-            self.query_one(AgentsTab).refresh_agents()
+        agents = self.tabs.built.get("agents")
+        if self.computer is not None and isinstance(agents, AgentsTab):
+            agents.refresh_agents()
 
     def _schedule(self, delay: float) -> None:
         if self._timer is not None:
@@ -183,29 +154,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     def on_computer_table_selected(self, message: ComputerTable.Selected) -> None:
         self.computer = message.computer
-        for tab in self._own_tabs().values():
-            tab.set_computer(message.computer)
-        self._tell_optional("#config-editor", "set_computer", message.computer)
-        self._tell_optional("#terminal-view", "set_connector", self._connector(message.computer))
-
-    def _own_tabs(self) -> dict[str, AgentsTab | FilesTab | BuildTab | ExecTab]:
-        return {
-            "agents": self.query_one(AgentsTab),
-            "files": self.query_one(FilesTab),
-            "build": self.query_one(BuildTab),
-            "exec": self.query_one(ExecTab),
-        }
-
-    def _connector(self, computer: Computer | None) -> Any:
-        client = orb_app(self).client
-        if computer is None or client is None:
-            return None
-        return lambda cols, rows: client.terminal(computer.id, cols=cols, rows=rows)
-
-    def _tell_optional(self, selector: str, method: str, value: object) -> None:
-        widget = self.query_one(selector)
-        if not widget.has_class("placeholder"):
-            getattr(widget, method)(value)
+        self.tabs.set_computer(message.computer)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
@@ -223,39 +172,27 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     # actions ---------------------------------------------------------------------------------
 
-    def show_tab(self, tab: str) -> None:
-        """Switch to `tab` and focus its main widget."""
-        self.query_one("#tabs", TabbedContent).active = tab
-        own = self._own_tabs()
-        if tab in own:
-            own[tab].focus_main()
-        elif tab == "config":
-            self._focus_optional("#config-editor", "focus_editor")
-        elif tab == "terminal":
-            self._focus_optional("#terminal-view", "focus")
+    async def show_tab(self, tab: str) -> Widget:
+        """Switch to `tab` (building it on first use) and focus its main widget."""
+        return await self.tabs.show(tab)
 
-    def _focus_optional(self, selector: str, method: str) -> None:
-        widget = self.query_one(selector)
-        if not widget.has_class("placeholder"):
-            getattr(widget, method)()
+    async def action_agents(self) -> None:
+        await self.show_tab("agents")
 
-    def action_agents(self) -> None:
-        self.show_tab("agents")
+    async def action_files(self) -> None:
+        await self.show_tab("files")
 
-    def action_files(self) -> None:
-        self.show_tab("files")
+    async def action_build_log(self) -> None:
+        await self.show_tab("build")
 
-    def action_build_log(self) -> None:
-        self.show_tab("build")
+    async def action_config(self) -> None:
+        await self.show_tab("config")
 
-    def action_config(self) -> None:
-        self.show_tab("config")
+    async def action_terminal(self) -> None:
+        await self.show_tab("terminal")
 
-    def action_terminal(self) -> None:
-        self.show_tab("terminal")
-
-    def action_exec(self) -> None:
-        self.show_tab("exec")
+    async def action_exec(self) -> None:
+        await self.show_tab("exec")
 
     def action_refresh(self) -> None:
         self.poll_now()
@@ -270,13 +207,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             field.value = ""
         self.table.focus()
 
-    def action_build(self) -> None:
-        self.show_tab("build")
-        self.query_one(BuildTab).run_build()
+    async def action_build(self) -> None:
+        tab = await self.show_tab("build")
+        assert isinstance(tab, BuildTab)
+        tab.run_build()
 
-    def action_deploy(self) -> None:
-        self.show_tab("agents")
-        self.query_one(AgentsTab).deploy()
+    async def action_deploy(self) -> None:
+        tab = await self.show_tab("agents")
+        assert isinstance(tab, AgentsTab)
+        tab.deploy()
 
     def action_new_computer(self) -> None:
         if orb_app(self).refuse_if_read_only("create computer"):

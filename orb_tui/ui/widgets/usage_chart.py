@@ -88,6 +88,9 @@ class UsageChart(Widget):
         if not self.values:
             lines.append(Text("no data for this period", style="italic"))
             return Text("\n").join(lines)
+        if not any(self.values):
+            lines.append(Text("nothing used in this period", style="italic"))
+            return Text("\n").join(lines)
         lines.extend(self._bars(width - AXIS_WIDTH, rows))
         lines.append(self._dates(width - AXIS_WIDTH))
         return Text("\n").join(lines)
