@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from typing import Any
 
 from fastapi import APIRouter
@@ -14,7 +15,7 @@ from orb_tui.server.schemas import KeyBody, LoginBody, RegisterBody, WebhookBody
 from orb_tui.server.state import ServerState
 from orb_tui.server.store import Duplicate
 from orb_tui.server.timefmt import iso, parse_iso
-from orb_tui.server.usage import compute_usage
+from orb_tui.server.usage import DAY, DEFAULT_WINDOW, compute_usage
 from orb_tui.server.views import delivery_json, key_json, webhook_json
 
 MAX_USAGE_DAYS = 366
@@ -83,13 +84,15 @@ def router(state: ServerState) -> APIRouter:
 
     @api.get("/v1/usage", tags=["usage"])
     def usage(org_id: OrgId, start: str | None = None, end: str | None = None) -> dict[str, Any]:
-        lo, hi = _time_param("start", start), _time_param("end", end)
-        if lo is not None and hi is not None and hi <= lo:
+        hi = _time_param("end", end)
+        hi = time.time() if hi is None else hi
+        lo = _time_param("start", start)
+        lo = hi - DEFAULT_WINDOW if lo is None else lo
+        if hi <= lo:
             raise invalid("end", f"must be after start ({iso(lo)})")
-        answer = compute_usage(store, org_id, lo, hi)
-        if len(answer["daily"]) > MAX_USAGE_DAYS:
+        if hi - lo > MAX_USAGE_DAYS * DAY:
             raise invalid("start", f"the window may span at most {MAX_USAGE_DAYS} days")
-        return answer
+        return compute_usage(store, org_id, lo, hi)
 
     return api
 

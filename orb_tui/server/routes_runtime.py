@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from orb_tui.server.deps import OrgId, computer_or_404
-from orb_tui.server.errors import conflict, not_found
+from orb_tui.server.errors import conflict, invalid, not_found
 from orb_tui.server.orbconfig import OrbConfig, stored_config
 from orb_tui.server.runtime import AgentSpec, RuntimeRefused
 from orb_tui.server.schemas import ExecBody, PortBody
@@ -81,7 +81,10 @@ def router(state: ServerState) -> APIRouter:
         a = config.agent
         spec = AgentSpec(name=a.name, lang=a.lang, entry=a.entry, args=a.args, env=a.env)
         async with refusals():
-            infos = await runtime.deploy(computer_id, spec, expose=config.expose)
+            try:
+                infos = await runtime.deploy(computer_id, spec, expose=config.expose)
+            except ValueError as exc:
+                raise invalid("agent.lang", str(exc)) from None
         return {"computer_id": computer_id, "deployed": len(infos),
                 "agents": [{"pid": info.pid, "port": info.port} for info in infos]}  # fmt: skip
 

@@ -37,13 +37,9 @@ def _gb_hours(intervals: Iterable[Interval], lo: float, hi: float) -> float:
     return sum((gb * _overlap_hours(start, end, lo, hi) for start, end, gb in intervals), 0.0)
 
 
-def compute_usage(
-    store: Store, org_id: str, start: float | None, end: float | None
-) -> dict[str, Any]:
-    """The `GET /v1/usage` answer for `org_id` over `[start, end]` (default: the last 30 days)."""
+def compute_usage(store: Store, org_id: str, start: float, end: float) -> dict[str, Any]:
+    """The `GET /v1/usage` answer for `org_id` over `[start, end]`."""
     now = time.time()
-    end = now if end is None else end
-    start = end - DEFAULT_WINDOW if start is None else start
     disk = [
         (c.created_at, c.destroyed_at or now, c.disk_mb / 1024)
         for c in store.usage_computers(org_id, start, end)
