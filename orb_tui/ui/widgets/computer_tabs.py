@@ -6,7 +6,6 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from textual.app import ComposeResult
 from textual.widget import Widget
 from textual.widgets import Static, TabbedContent, TabPane
 
@@ -61,16 +60,10 @@ class ComputerTabs(TabbedContent):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, initial="agents")
         self.computer: Computer | None = None
-        self.built: dict[str, Widget] = {}
-
-    def compose(self) -> ComposeResult:
+        self.built: dict[str, Widget] = {"agents": _build("agents")}
         for name, title in TAB_TITLES.items():
-            if name == "agents":
-                widget = _build(name)
-                self.built[name] = widget
-                yield TabPane(title, widget, id=name)
-            else:
-                yield TabPane(title, id=name)
+            children = [self.built[name]] if name in self.built else []
+            self.compose_add_child(TabPane(title, *children, id=name))
 
     async def ensure(self, name: str) -> Widget:
         """The widget of tab `name`, built and told the computer if this is its first use."""

@@ -1,0 +1,160 @@
+"""Create and delete computers from the console, read-only refusals, help, palette and keymap."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.command import CommandPalette
+from textual.widgets import Input, Static
+
+from orb_tui.api.client import OrbClient
+from orb_tui.ui.palette import commands
+from orb_tui.ui.screens.help import HelpScreen
+from orb_tui.ui.screens.main import MainScreen
+from orb_tui.ui.widgets.computer_table import ComputerTable
+from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog
+
+
+def notices(app: Any) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def server_names(client: OrbClient) -> list[str]:
+    return [c.name for c in (await client.list_computers()).computers]
+
+
+async def test_create_computer_through_the_dialog(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    app = make_test_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.screen.query_one(ComputerTable)
+        await pilot.press("n")
+        dialog = app.screen
+        assert isinstance(dialog, CreateComputerDialog)
+        assert dialog.query_one("#name", Input).has_focus
+        assert dialog.query_one("#runtime", Input).value == "512"
+        await pilot.press("b", "a", "d", "/", "n", "a", "m", "e", "enter")
+        assert app.screen is dialog
+        assert "name:" in str(dialog.query_one("#error", Static).render())
+        dialog.query_one("#name", Input).value = "made-here"
+        dialog.query_one("#disk", Input).value = "2048"
+        await pilot.press("enter")
+        await until(pilot, lambda: table.row_count == 1)
+        assert str(table.get_row(table.shown_ids[0])[0]) == "made-here"
+        assert any("created made-here" in n for n in notices(app))
+    made = (await client.list_computers()).computers
+    assert [(c.name, c.runtime_mb, c.disk_mb) for c in made] == [("made-here", 512, 2048)]
+
+
+async def test_delete_confirms_and_removes(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    keep = await client.create_computer("keep-me")
+    doomed = await client.create_computer("doomed")
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ComputerTable)
+        await until(pilot, lambda: table.row_count == 2)
+        table.move_cursor(row=table.get_row_index(doomed.id))
+        await pilot.press("d")
+        dialog = app.screen
+        assert isinstance(dialog, ConfirmDialog)
+        assert "doomed" in dialog._title and doomed.short_id in dialog._body
+        await pilot.press("escape")  # cancel: nothing happens
+        assert isinstance(app.screen, MainScreen)
+        assert sorted(await server_names(client)) == ["doomed", "keep-me"]
+        await pilot.press("d", "y")
+        await until(pilot, lambda: table.row_count == 1)
+        assert table.shown_ids == [keep.id]
+    assert await server_names(client) == ["keep-me"]
+
+
+async def test_read_only_refuses_every_change(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    await client.create_computer("ro")
+    app = make_test_app(read_only=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ComputerTable)
+        await until(pilot, lambda: table.row_count == 1)
+        for key in ("n", "d", "b", "p"):
+            await pilot.press("escape", key)
+            assert isinstance(app.screen, MainScreen), key
+        await pilot.press("x")
+        await pilot.press(*"echo hi", "enter")
+        await pilot.pause()
+        said = notices(app)
+        for what in ("create computer", "delete ro", "build", "deploy", "exec"):
+            assert f"read-only mode: {what} refused" in said, what
+        assert "read-only" in app.sub_title
+    assert await server_names(client) == ["ro"]
+
+
+async def test_help_lists_every_binding(make_test_app: Any) -> None:
+    app = make_test_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen._table()
+        ids = set(table.columns[3]._cells)
+        for command in commands(app):
+            assert command.binding.id in ids
+        for binding_id in (
+            "new-computer",
+            "delete-computer",
+            "build",
+            "deploy",
+            "exec",
+            "terminal",
+            "config",
+            "files",
+            "build-log",
+            "agents",
+            "refresh",
+            "filter",
+            "help",
+            "back-or-quit",
+            "keys-screen",
+            "webhooks-screen",
+            "usage-screen",
+            "profiles-screen",
+            "agent-sleep",
+            "agent-wake",
+            "build-search",
+            "sort-computers",
+        ):
+            assert binding_id in ids, binding_id
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_palette_lists_and_runs_actions(make_test_app: Any, until: Any) -> None:
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("colon")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"build log")
+        await until(pilot, lambda: "Build log" in _palette_text(app))
+        await pilot.press("enter")
+        await until(pilot, lambda: app.screen.query_one("#tabs").active == "build")
+
+
+def _palette_text(app: Any) -> str:
+    from textual.command import CommandList
+
+    options = app.screen.query_one(CommandList)
+    return "\n".join(
+        str(options.get_option_at_index(i).prompt) for i in range(options.option_count)
+    )
+
+
+async def test_keymap_remaps_a_binding(make_test_app: Any) -> None:
+    app = make_test_app(keymap={"new-computer": "c", "help": "f1"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n")
+        assert isinstance(app.screen, MainScreen)
+        await pilot.press("c")
+        assert isinstance(app.screen, CreateComputerDialog)
+        await pilot.press("escape", "f1")
+        assert isinstance(app.screen, HelpScreen)
