@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from orb_tui.server.sandbox import AGENT, Box, Child, Sandbox
+from orb_tui.server.processes import Child
+from orb_tui.server.sandbox import AGENT, Box, Sandbox
 
 log = logging.getLogger(__name__)
 

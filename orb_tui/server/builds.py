@@ -7,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from orb_tui.server import exec as exec_
-from orb_tui.server.sandbox import PATH, Box, Child, Sandbox
+from orb_tui.server.processes import Child
+from orb_tui.server.sandbox import PATH, Box, Sandbox
 
 STEP_TIMEOUT = 600.0
 GIT_TIMEOUT = 600.0

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any
 
-from orb_tui.server.sandbox import Child
+from orb_tui.server.processes import Child
 
 OUTPUT_CAP = 1 << 20
 TRUNCATED = "\n[... output truncated at 1 MiB]\n"

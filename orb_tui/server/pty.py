@@ -11,7 +11,8 @@ import pty
 import struct
 import termios
 
-from orb_tui.server.sandbox import Box, Child, Sandbox
+from orb_tui.server.processes import Child
+from orb_tui.server.sandbox import Box, Sandbox
 
 READ_CHUNK = 64 << 10
 PAUSE_AT = 1 << 20

@@ -36,8 +36,9 @@ from orb_tui.server.agents import AgentInfo, Agents, AgentSpec
 from orb_tui.server.builds import BuildOutcome, StepOutcome, run_build
 from orb_tui.server.exec import ExecOutcome
 from orb_tui.server.ports import Forwards
+from orb_tui.server.processes import Child
 from orb_tui.server.pty import PtySession
-from orb_tui.server.sandbox import Box, Child, Sandbox
+from orb_tui.server.sandbox import Box, Sandbox
 
 __all__ = [
     "AgentEvent",

@@ -22,9 +22,18 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
+
+from orb_tui.server.processes import (
+    Child,
+    adopt_orphans,
+    exited_nowait,
+    kill_marked,
+    own,
+    reap_pending,
+)
 
 AGENT = "/agent"
 """Where a computer's folder appears inside the sandbox."""
@@ -120,6 +129,7 @@ class _Holder:
             )
         finally:
             os.close(info_write)
+        own(popen.pid, group=False)
         try:
             info = _read_until(info_read, b"}")
         finally:
@@ -138,7 +148,7 @@ class _Holder:
 
     @property
     def alive(self) -> bool:
-        return self.child.popen.returncode is None and not _exited_nowait(self.child.pid)
+        return self.child.popen.returncode is None and not exited_nowait(self.child.pid)
 
     def kill(self) -> None:
         """Kill the sandbox's init, so everything in it dies and bwrap reaps it and exits."""
@@ -183,6 +193,7 @@ class Sandbox:
         self.sandboxed = bwrap_usable() if enabled is None else (enabled and bwrap_usable())
         self._prlimit = shutil.which("prlimit")
         self._holders: dict[str, _Holder] = {}
+        adopt_orphans()
         self.marker = os.urandom(8).hex()
         """Carried by every process of this sandbox (`ORB_SANDBOX=<marker>`)."""
 
@@ -279,6 +290,7 @@ class Sandbox:
             stderr=stderr,
             start_new_session=new_session,
         )
+        own(popen.pid)
         return Child(popen, box.computer_id, marker)
 
     async def close(self, computer_id: str) -> None:
@@ -292,116 +304,4 @@ class Sandbox:
         """Kill every sandbox and every process this sandbox started."""
         await asyncio.gather(*(self.close(cid) for cid in list(self._holders)))
         kill_marked(f"ORB_SANDBOX={self.marker}")
-
-
-@dataclass(eq=False)
-class Child:
-    """A started process and its group; `wait()` reaps it without waiting for its pipes to close."""
-
-    popen: subprocess.Popen[bytes]
-    computer_id: str
-    marker: str
-    """Every process it starts carries `ORB_RUN=<marker>` (unless it clears its environment)."""
-    _exited: asyncio.Future[int] | None = field(default=None, repr=False)
-    _watcher: asyncio.Task[None] | None = field(default=None, repr=False)
-
-    @property
-    def pid(self) -> int:
-        """The process id (outside any sandbox)."""
-        return self.popen.pid
-
-    @property
-    def returncode(self) -> int | None:
-        """The exit status as a shell reports it (128+N for signal N), or None while it runs."""
-        code = self.popen.returncode
-        return None if code is None else (128 - code if code < 0 else code)
-
-    def signal_group(self, sig: int) -> None:
-        """Send `sig` to the child's process group, if it still exists."""
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.popen.pid, sig)
-
-    def kill(self) -> None:
-        """SIGKILL the group and every process carrying this child's marker (even in new sessions)."""
-        if self.popen.returncode is None:
-            self.signal_group(signal.SIGKILL)
-        kill_marked(f"ORB_RUN={self.marker}")
-
-    async def wait(self) -> int:
-        """Wait for the process itself to exit and reap it (what it left running is not waited for)."""
-        if self.popen.returncode is None:
-            if self._exited is None:
-                loop = asyncio.get_running_loop()
-                self._exited = loop.create_future()
-                self._watcher = loop.create_task(self._watch(self._exited))
-            await asyncio.shield(self._exited)
-        code = self.returncode
-        assert code is not None
-        return code
-
-    async def _watch(self, done: asyncio.Future[int]) -> None:
-        try:
-            await _exit_of(self.popen.pid)
-            code = self.popen.wait()
-        except BaseException as exc:  # pragma: no cover - handed to the waiter
-            if not done.done():
-                done.set_exception(exc)
-            raise
-        if not done.done():
-            done.set_result(code)
-
-
-async def _exit_of(pid: int) -> None:
-    """Return once `pid` has exited, without reaping it."""
-    loop = asyncio.get_running_loop()
-    try:
-        fd = os.pidfd_open(pid)
-    except (AttributeError, OSError):
-        fd = -1
-    if fd >= 0:
-        ready: asyncio.Future[None] = loop.create_future()
-
-        def on_exit() -> None:
-            if not ready.done():
-                ready.set_result(None)
-
-        loop.add_reader(fd, on_exit)
-        try:
-            await ready
-        finally:
-            loop.remove_reader(fd)
-            os.close(fd)
-        return
-    delay = 0.002
-    while not _exited_nowait(pid):
-        await asyncio.sleep(delay)
-        delay = min(delay * 2, 0.05)
-
-
-def _exited_nowait(pid: int) -> bool:
-    try:
-        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return True
-    return info is not None
-
-
-def kill_marked(needle: str, *, also: str | None = None) -> int:
-    """SIGKILL every process whose environment holds `needle` (and `also`); returns how many."""
-    if not os.path.isdir("/proc"):
-        return 0
-    wanted = [f"{text}\0".encode() for text in (needle, also) if text]
-    killed = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/environ", "rb") as handle:
-                environ = b"\0" + handle.read() + b"\0"
-        except OSError:
-            continue
-        if all(b"\0" + item in environ for item in wanted):
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry.name), signal.SIGKILL)
-                killed += 1
-    return killed
+        await reap_pending()
