@@ -26,11 +26,11 @@ OrgDialog, OnceDialog {
     border: thick $primary 60%;
     background: $surface;
     padding: 0 1;
+    overflow-y: auto;
 }
 .org-dialog .org-dialog--title {
     text-style: bold;
     width: 100%;
-    margin-bottom: 1;
 }
 .org-dialog .org-dialog--error {
     color: $error;
@@ -43,14 +43,10 @@ OrgDialog, OnceDialog {
 .org-dialog .org-dialog--buttons {
     height: auto;
     align-horizontal: right;
-    margin-top: 1;
 }
 .org-dialog Button {
     margin-left: 1;
     min-width: 10;
-}
-.org-dialog Input {
-    margin-bottom: 1;
 }
 """
 
