@@ -25,11 +25,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
 
 @pytest.fixture
 def make_server(tmp_path: Path) -> Iterator[Callable[..., RunningServer]]:
-    """A factory for private servers: `make_server(state_dir=None, sandbox=None)`; stopped afterwards."""
+    """A factory for private servers: `make_server(state_dir=None, *, sandbox=None,
+    host="127.0.0.1")`; each is stopped afterwards and must exit 0."""
     started: list[RunningServer] = []
 
-    def make(state_dir: Path | None = None, *, sandbox: bool | None = None) -> RunningServer:
-        running = start_server(state_dir or tmp_path / f"state-{len(started)}", sandbox=sandbox)
+    def make(
+        state_dir: Path | None = None, *, sandbox: bool | None = None, host: str = "127.0.0.1"
+    ) -> RunningServer:
+        state = state_dir or tmp_path / f"state-{len(started)}"
+        running = start_server(state, sandbox=sandbox, host=host)
         started.append(running)
         return running
 

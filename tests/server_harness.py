@@ -72,7 +72,11 @@ def _drain(stream: object, sink: list[str]) -> None:
 
 
 def start_server(
-    state_dir: Path, *, sandbox: bool | None = None, extra_env: dict[str, str] | None = None
+    state_dir: Path,
+    *,
+    sandbox: bool | None = None,
+    host: str = "127.0.0.1",
+    extra_env: dict[str, str] | None = None,
 ) -> RunningServer:
     """Start `python -m orb_tui serve` on a free loopback port; fail with its stderr if it won't start."""
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -90,7 +94,7 @@ def start_server(
                 "orb_tui",
                 "serve",
                 "--host",
-                "127.0.0.1",
+                host,
                 "--port",
                 "0",
                 "--state-dir",

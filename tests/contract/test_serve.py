@@ -1,0 +1,112 @@
+"""`orb-tui serve`: the URL line, clean stops on signals with no process left, state across restarts."""
+
+from __future__ import annotations
+
+import re
+import signal
+import subprocess
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from server_harness import RunningServer, register_org
+
+from orb_tui.api.client import OrbClient
+
+MakeServer = Callable[..., RunningServer]
+
+
+def _processes_with(marker: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker.encode() in cmdline:
+            found.append(int(proc.name))
+    return found
+
+
+def test_prints_exactly_one_url_line(make_server: MakeServer) -> None:
+    running = make_server()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", running.url)
+    assert int(running.url.rsplit(":", 1)[1]) > 0
+    assert httpx.get(running.url + "/openapi.json").status_code == 200
+    assert running.stop() == 0
+    assert running.stdout_rest == []
+
+
+@pytest.mark.parametrize(("sandbox", "sig"), [(None, signal.SIGTERM), (False, signal.SIGINT)])
+async def test_a_signal_stops_it_with_exit_0_and_no_process_left(
+    make_server: MakeServer, sandbox: bool | None, sig: int
+) -> None:
+    running = make_server(sandbox=sandbox)
+    marker = f"orb-marker-{uuid.uuid4().hex}"
+    org = await register_org(running.url)
+    async with OrbClient(org.url, org.api_key) as orb:
+        computer = await orb.create_computer("busy")
+        code = running.state_dir / "computers" / computer.id / "agent" / "code"
+        (code / "main.py").write_text("import time\ntime.sleep(600)\n")
+        config = f'[agent]\nname = "s"\nlang = "python"\nentry = "main.py"\nargs = ["{marker}"]\n'
+        await orb.upload_config(computer.id, config)
+        await orb.deploy(computer.id)
+    assert _processes_with(marker)
+    assert running.stop(sig) == 0
+    assert _processes_with(marker) == []
+    said = running.stderr()
+    assert "sandbox: none" in said if sandbox is False else "sandbox:" in said
+
+
+async def test_everything_but_processes_survives_a_restart(
+    make_server: MakeServer, tmp_path: Path
+) -> None:
+    state = tmp_path / "kept"
+    first = make_server(state)
+    org = await register_org(first.url)
+    async with OrbClient(first.url, org.api_key) as orb:
+        key = await orb.create_key("kept")
+        token = (await orb.login(org.api_key)).token
+        computer = await orb.create_computer("kept", runtime_mb=256, disk_mb=128)
+        config = '[agent]\nname = "k"\nlang = "python"\nentry = "m.py"\n[build]\nsteps = ["true"]\n'
+        await orb.upload_config(computer.id, config)
+        build = await orb.build(computer.id)
+        hook = await orb.create_webhook("http://127.0.0.1:9/x", ["computer.destroyed"])
+    assert first.stop() == 0
+
+    second = make_server(state)
+    for credential in (org.api_key, key.api_key, token):
+        async with OrbClient(second.url, credential) as orb:
+            again = await orb.get_computer(computer.id)
+            assert (again.name, again.runtime_mb, again.disk_mb, again.has_config) == (
+                "kept", 256, 128, True,
+            )  # fmt: skip
+    async with OrbClient(second.url, org.api_key) as orb:
+        assert await orb.get_config(computer.id) == config
+        assert [b.build_id for b in await orb.list_builds(computer.id)] == [build.build_id]
+        assert [k.key_id for k in await orb.list_keys()] == [key.key_id]
+        assert [w.id for w in await orb.list_webhooks()] == [hook.id]
+        assert (await orb.usage()).computers_created == 1
+        assert await orb.list_agents(computer.id) == []
+
+
+def test_warns_when_listening_beyond_loopback(make_server: MakeServer) -> None:
+    running = make_server(host="0.0.0.0")
+    assert running.url.startswith("http://0.0.0.0:")
+    assert "WARNING" in running.stderr()
+
+
+def test_a_taken_port_is_a_clear_error(server: RunningServer, tmp_path: Path) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    done = subprocess.run(
+        [sys.executable, "-m", "orb_tui", "serve", "--port", port, "--state-dir", str(tmp_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
