@@ -50,8 +50,10 @@ class OrbApp(App[int]):
         endpoint: Endpoint | None,
         read_only: bool = False,
         transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 10.0,
     ) -> None:
         super().__init__()
+        self.request_timeout = timeout
         self.settings = settings
         self.paths = paths
         self.read_only = read_only
@@ -67,6 +69,7 @@ class OrbApp(App[int]):
             endpoint.api_url,
             endpoint.api_key,
             transport=self.transport,
+            timeout=self.request_timeout,
             verify=endpoint.verify_tls,
         )
 
@@ -147,10 +150,19 @@ def make_app(
     endpoint: Endpoint | None,
     read_only: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
+    timeout: float = 10.0,
 ) -> OrbApp:
-    """Build the console; shared by the command line and the tests."""
+    """Build the console; shared by the command line and the tests.
+
+    `timeout` is the client's per-request limit in seconds (builds and exec wait longer).
+    """
     return OrbApp(
-        settings=settings, paths=paths, endpoint=endpoint, read_only=read_only, transport=transport
+        settings=settings,
+        paths=paths,
+        endpoint=endpoint,
+        read_only=read_only,
+        transport=transport,
+        timeout=timeout,
     )
 
 
