@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
+from server_harness import RunningServer
 
 from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import NotFound, ValidationFailed
@@ -174,3 +175,34 @@ async def test_only_subscribed_events_are_sent(client: OrbClient, receiver: Rece
     await client.delete_computer(computer.id)
     await asyncio.wait_for(receiver.arrived.wait(), 15)
     assert [json.loads(r.body)["type"] for r in receiver.received] == ["computer.destroyed"]
+
+
+async def test_every_agent_event_is_delivered(
+    client: OrbClient, receiver: Receiver, server: RunningServer
+) -> None:
+    events = ["agent.spawned", "agent.checkpointed", "agent.restored", "agent.finished"]
+    await client.create_webhook(receiver.url, events)
+    computer = await client.create_computer("agent-events")
+    code = server.state_dir / "computers" / computer.id / "agent" / "code"
+    (code / "main.py").write_text(
+        "import os, time\nwhile not os.path.exists('stop'):\n    time.sleep(0.02)\n"
+    )
+    await client.upload_config(
+        computer.id, '[agent]\nname = "ev"\nlang = "python"\nentry = "main.py"\n'
+    )
+    port = (await client.deploy(computer.id)).agents[0].port
+    assert port is not None
+    await client.demote(computer.id, port)
+    await client.promote(computer.id, port)
+    (code / "stop").write_text("")
+
+    async def all_four() -> bool:
+        return len(receiver.received) >= 4
+
+    await until(all_four)
+    bodies = [json.loads(r.body) for r in receiver.received]
+    assert sorted(b["type"] for b in bodies) == sorted(events)  # each its own delivery: any order
+    assert {b["data"]["computer_id"] for b in bodies} == {computer.id}
+    assert {b["data"]["agent"]["port"] for b in bodies} == {port}
+    finished = next(b for b in bodies if b["type"] == "agent.finished")
+    assert finished["data"]["agent"]["state"] == "finished"
