@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 import json
+import socket
+from collections.abc import AsyncIterator, Callable
 
+import httpx
 import pytest
 
 from orb_tui.api import (
     ApiError,
     BadRequest,
     Conflict,
+    ConnectError,
     Forbidden,
     NotFound,
+    OrbClient,
     OrbError,
+    ProtocolError,
     RateLimited,
     ServerError,
     TerminalClosed,
     TerminalClosedError,
+    Timeout,
     TooLarge,
+    TransportError,
     Unauthorized,
     ValidationFailed,
 )
@@ -139,3 +147,143 @@ def test_credential_query_values_are_masked_in_every_error(text: str) -> None:
 def test_terminal_closed_describes_itself(closed: TerminalClosed, sentence: str) -> None:
     err = TerminalClosedError(closed)
     assert str(err) == sentence and err.closed is closed and isinstance(err, OrbError)
+
+
+# --- the same mapping through OrbClient: statuses, timeouts, refused connections, bad bodies ---
+
+CID = "abc12345-1234-5678-9abc-def012345678"
+
+
+def client_answering(respond: Callable[[httpx.Request], httpx.Response]) -> OrbClient:
+    return OrbClient("http://127.0.0.1:8765", KEY, transport=httpx.MockTransport(respond))
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequest),
+        (401, Unauthorized),
+        (403, Forbidden),
+        (404, NotFound),
+        (409, Conflict),
+        (413, TooLarge),
+        (422, ValidationFailed),
+        (429, RateLimited),
+        (500, ServerError),
+        (504, ServerError),
+        (410, ApiError),
+    ],
+)
+async def test_the_client_raises_the_class_for_each_status(
+    status: int, cls: type[ApiError]
+) -> None:
+    async with client_answering(lambda r: httpx.Response(status, json={"error": "x"})) as c:
+        with pytest.raises(cls) as caught:
+            await c.get_computer(CID)
+    assert type(caught.value) is cls and caught.value.status == status
+
+
+async def test_a_404_names_the_computer() -> None:
+    async with client_answering(lambda r: httpx.Response(404, json={"error": "not_found"})) as c:
+        with pytest.raises(NotFound, match=r"^computer abc12345 not found \(404\)$"):
+            await c.get_computer(CID)
+
+
+async def test_a_401_says_what_to_do() -> None:
+    async with client_answering(lambda r: httpx.Response(401, content=b"")) as c:
+        with pytest.raises(Unauthorized, match=r"^the API key was revoked or is wrong \(401\)$"):
+            await c.list_computers()
+
+
+async def test_429_carries_retry_after() -> None:
+    answer = httpx.Response(429, headers={"Retry-After": "7"}, json={"error": "rate_limited"})
+    async with client_answering(lambda r: answer) as c:
+        with pytest.raises(RateLimited) as caught:
+            await c.list_keys()
+    assert caught.value.retry_after == 7.0
+
+
+def timing_out(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+async def test_a_timeout_names_the_call_and_the_limit() -> None:
+    async with client_answering(timing_out) as c:
+        with pytest.raises(Timeout) as caught:
+            await c.list_computers()
+        assert str(caught.value) == "http://127.0.0.1:8765/v1/computers: no answer within 10 s"
+        with pytest.raises(Timeout, match="within 600 s"):
+            await c.build(CID)
+    assert isinstance(caught.value, TransportError)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+async def test_a_refused_connection_on_a_real_closed_port() -> None:
+    port = closed_port()
+    async with OrbClient(f"http://127.0.0.1:{port}", KEY, timeout=2.0) as c:
+        with pytest.raises(ConnectError) as caught:
+            await c.list_computers()
+    assert str(caught.value) == f"cannot reach http://127.0.0.1:{port}: connection refused"
+    assert isinstance(caught.value, TransportError)
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        (httpx.Response(200, text="<html>hi</html>", headers={"content-type": "text/html"}),
+         ["not JSON", "200", "text/html"]),
+        (httpx.Response(200, content=b'{"computers": [', headers={"content-type": "application/json"}),
+         ["cut-off", "200", "application/json"]),
+        (httpx.Response(200, json=["not", "an", "object"]), ["computer: expected an object"]),
+        (httpx.Response(200, json=None), ["computer list", "null"]),
+        (httpx.Response(200, json={"computers": "none"}), ["`computers`", "a list"]),
+    ],
+)  # fmt: skip
+async def test_answers_that_are_not_what_the_api_promised(
+    answer: httpx.Response, words: list[str]
+) -> None:
+    async with client_answering(lambda r: answer) as c:
+        with pytest.raises(ProtocolError) as caught:
+            await c.list_computers()
+    for word in words:
+        assert word in str(caught.value)
+
+
+class CutOff(httpx.AsyncByteStream):
+    """A body that breaks off after its first bytes, as a dropped connection does."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield b'{"computers": [{"id": '
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete body")
+
+
+async def test_a_body_cut_off_mid_stream() -> None:
+    answer = httpx.Response(200, headers={"content-type": "application/json"}, stream=CutOff())
+    async with client_answering(lambda r: answer) as c:
+        with pytest.raises(ProtocolError, match=r"cut off \(200, application/json\)"):
+            await c.list_computers()
+
+
+async def test_the_key_is_in_no_error_from_the_client() -> None:
+    def leaky(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/exec"):
+            raise httpx.ConnectError(f"connect to {request.url}?key={KEY} failed", request=request)
+        if request.url.path.endswith("/build"):
+            raise httpx.ReadTimeout(f"GET {request.url}?key={KEY}", request=request)
+        return httpx.Response(500, json={"error": "boom", "message": f"bad key {KEY}"})
+
+    errors: list[OrbError] = []
+    async with client_answering(leaky) as c:
+        assert KEY not in repr(c)
+        for call in (c.exec(CID, "ls"), c.build(CID), c.list_computers()):
+            with pytest.raises(OrbError) as caught:
+                await call
+            errors.append(caught.value)
+    assert [type(e) for e in errors] == [ConnectError, Timeout, ServerError]
+    for err in errors:
+        assert KEY not in str(err) and KEY not in repr(err) and KEY not in err.message
