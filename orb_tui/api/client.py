@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import posixpath
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import replace
@@ -460,8 +461,12 @@ class OrbClient:
     # --- files -----------------------------------------------------------------------------
 
     def _file_path(self, computer_id: str, path: str) -> str:
-        """`.../files` for the root, else `.../files/<path>` with each segment percent-encoded."""
-        inner = path.strip("/")
+        """`.../files` for the root, else `.../files/<path>` with each segment percent-encoded.
+
+        `.` and `..` are resolved here: sent as they are, URL normalisation would lift them out of
+        `files/` onto another endpoint (`files/../config` is `.../config`).
+        """
+        inner = posixpath.normpath(f"/{path}").strip("/")
         base = f"{self._computer(computer_id)}/files"
         return f"{base}/{quote(inner, safe='/')}" if inner else base
 

@@ -91,8 +91,10 @@ async def shell() -> AsyncIterator[FakeShellServer]:
         yield fake
 
 
-def channel(shell: FakeShellServer, mode: str, key: str = KEY, **kw: int) -> TerminalChannel:
-    return TerminalChannel(f"{shell.url}/{mode}/terminal", key, **kw)
+def channel(
+    shell: FakeShellServer, mode: str, key: str = KEY, cols: int = 80, rows: int = 24
+) -> TerminalChannel:
+    return TerminalChannel(f"{shell.url}/{mode}/terminal", key, cols=cols, rows=rows)
 
 
 async def test_hello_then_echo_and_resize(shell: FakeShellServer) -> None:
