@@ -14,23 +14,25 @@ COLOR_INDEX: dict[str, int] = {name: i for i, name in enumerate(BASE_COLORS)}
 COLOR_INDEX.update({"bright" + name: i + 8 for i, name in enumerate(BASE_COLORS)})
 COLOR_INDEX.update({"yellow": 3, "brightyellow": 11, "bfightmagenta": 13})
 
-# SGR codes that set a boolean attribute: code -> (field, value).
-_FLAGS: dict[int, tuple[tuple[str, bool], ...]] = {
-    1: (("bold", True),),
-    2: (("dim", True),),
-    3: (("italics", True),),
-    4: (("underscore", True),),
-    5: (("blink", True),),
-    6: (("blink", True),),
-    7: (("reverse", True),),
-    9: (("strikethrough", True),),
-    21: (("underscore", True),),
-    22: (("bold", False), ("dim", False)),
-    23: (("italics", False),),
-    24: (("underscore", False),),
-    25: (("blink", False),),
-    27: (("reverse", False),),
-    29: (("strikethrough", False),),
+# Field positions in a Cell, for building attribute lists quickly.
+_FG, _BG, _BOLD, _ITALICS, _UNDERSCORE, _STRIKE, _REVERSE, _BLINK, _DIM = range(1, 10)
+# SGR codes that set a boolean attribute: code -> (field, value) pairs.
+_FLAGS: dict[int, tuple[tuple[int, bool], ...]] = {
+    1: ((_BOLD, True),),
+    2: ((_DIM, True),),
+    3: ((_ITALICS, True),),
+    4: ((_UNDERSCORE, True),),
+    5: ((_BLINK, True),),
+    6: ((_BLINK, True),),
+    7: ((_REVERSE, True),),
+    9: ((_STRIKE, True),),
+    21: ((_UNDERSCORE, True),),
+    22: ((_BOLD, False), (_DIM, False)),
+    23: ((_ITALICS, False),),
+    24: ((_UNDERSCORE, False),),
+    25: ((_BLINK, False),),
+    27: ((_REVERSE, False),),
+    29: ((_STRIKE, False),),
 }
 
 
@@ -67,15 +69,19 @@ class Row(list[Cell]):
         self.version += 1
 
 
+_new_cell = tuple.__new__  # skips NamedTuple's keyword handling: cells are made often
+
+
 class CellCache(dict[str, Cell]):
     """Cells for one attribute set, keyed by text, built on first use."""
 
     def __init__(self, attrs: Cell) -> None:
         super().__init__()
         self.attrs = attrs
+        self._rest = tuple(attrs)[1:]
 
     def __missing__(self, data: str) -> Cell:
-        cell = self[data] = self.attrs._replace(data=data)
+        cell = self[data] = _new_cell(Cell, (data, *self._rest))
         return cell
 
 
@@ -118,33 +124,34 @@ def _colon_color(sub: list[str]) -> str | None:
     return _extended_color(sub)[0]
 
 
-def _apply_code(fields: dict[str, Any], code: int) -> None:
+def _apply_code(fields: list[Any], code: int) -> None:
     if code == 0:
-        fields.update(DEFAULT_ATTRS._asdict())
+        fields[:] = DEFAULT_ATTRS
     elif code in _FLAGS:
-        fields.update(_FLAGS[code])
+        for index, value in _FLAGS[code]:
+            fields[index] = value
     elif 30 <= code <= 37:
-        fields["fg"] = BASE_COLORS[code - 30]
+        fields[_FG] = BASE_COLORS[code - 30]
     elif 40 <= code <= 47:
-        fields["bg"] = BASE_COLORS[code - 40]
+        fields[_BG] = BASE_COLORS[code - 40]
     elif 90 <= code <= 97:
-        fields["fg"] = "bright" + BASE_COLORS[code - 90]
+        fields[_FG] = "bright" + BASE_COLORS[code - 90]
     elif 100 <= code <= 107:
-        fields["bg"] = "bright" + BASE_COLORS[code - 100]
+        fields[_BG] = "bright" + BASE_COLORS[code - 100]
     elif code == 39:
-        fields["fg"] = "default"
+        fields[_FG] = "default"
     elif code == 49:
-        fields["bg"] = "default"
+        fields[_BG] = "default"
 
 
-def _apply_colon(fields: dict[str, Any], part: str) -> None:
+def _apply_colon(fields: list[Any], part: str) -> None:
     code, *sub = part.split(":")
     if code in ("38", "48"):
         color = _colon_color(sub)
         if color is not None:
-            fields["fg" if code == "38" else "bg"] = color
+            fields[_FG if code == "38" else _BG] = color
     elif code == "4":
-        fields["underscore"] = not sub or _number(sub[0]) != 0
+        fields[_UNDERSCORE] = not sub or _number(sub[0]) != 0
     elif code.isdigit() and code != "58":
         _apply_code(fields, _number(code))
 
@@ -153,7 +160,7 @@ def apply_sgr(attrs: Cell, params: str) -> Cell:
     """Return ``attrs`` changed by the SGR parameter string ``params`` (``"1;38;5;208"``)."""
     if params in ("", "0"):
         return DEFAULT_ATTRS
-    fields = attrs._asdict()
+    fields: list[Any] = list(attrs)
     parts = params.split(";")
     i = 0
     while i < len(parts):
@@ -167,8 +174,8 @@ def apply_sgr(attrs: Cell, params: str) -> Cell:
             color, used = _extended_color(parts[i:])
             i += used
             if color is not None and code != 58:  # 58 is the underline colour: not kept
-                fields["fg" if code == 38 else "bg"] = color
+                fields[_FG if code == 38 else _BG] = color
         else:
             _apply_code(fields, code)
-    fields["data"] = " "
-    return Cell(**fields)
+    fields[0] = " "
+    return _new_cell(Cell, fields)

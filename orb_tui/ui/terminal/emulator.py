@@ -24,14 +24,18 @@ __all__ = ["Cell", "Row", "TerminalScreen"]
 
 _ESC_FINALS = "".join(chr(c) for c in range(0x30, 0x7F) if chr(c) not in "P X[]^_")
 # One token per match; the group that matched tells the kind (see _parse).
+_TEXT = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]"  # printable: no C0, DEL, C1 or lone surrogate
+# One token per match; the group that matched last tells the kind (see _parse). Text right after
+# a CSI or a CR LF rides in the same token: one loop turn per coloured word or per line.
 _TOKEN = re.compile(
-    r"([^\x00-\x1f\x7f-\x9f\ud800-\udfff]+)"  # 1 printable text
-    r"|(\r\n)"  # 2 the commonest control pair
-    r"|\x1b\[([<=>?]?)([0-?]*)([ -/]*)([@-~])"  # 3 prefix 4 params 5 intermediates 6 final
-    r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f\ud800-\udfff])"  # 7 one control (or junk) character
-    r"|\x1b\](.*?)(?:\x07|\x1b\\|\x9c)"  # 8 OSC body
-    r"|(\x1b[PX^_].*?(?:\x1b\\|\x9c|[\x18\x1a]))"  # 9 DCS/SOS/PM/APC: swallowed
-    r"|\x1b([ -/]*)([" + re.escape(_ESC_FINALS) + "])",  # 10 intermediates 11 final
+    f"({_TEXT}+)"  # 1 printable text
+    r"|\x1b\[([<=>?]?)([0-?]*)([ -/]*)([@-~])"
+    f"({_TEXT}*)"  # 2 prefix 3 params 4 inter 5 final 6 text
+    f"|\r\n({_TEXT}*)"  # 7 text after the commonest control pair
+    r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f\ud800-\udfff])"  # 8 one control (or junk) character
+    r"|\x1b\](.*?)(?:\x07|\x1b\\|\x9c)"  # 9 OSC body
+    r"|(\x1b[PX^_].*?(?:\x1b\\|\x9c|[\x18\x1a]))"  # 10 DCS/SOS/PM/APC: swallowed
+    r"|\x1b([ -/]*)([" + re.escape(_ESC_FINALS) + "])",  # 11 intermediates 12 final
     re.S,
 )
 _INCOMPLETE = re.compile(r"\x1b(?:\[[<=>?]?[0-?]*[ -/]*|[ -/]*|(\].*)|([PX^_].*))\Z", re.S)
@@ -117,7 +121,7 @@ class TerminalScreen(pyte.Screen):
         self._shift = 0
         self._xlate: dict[int, str] | None = None
         self._saved: dict[bool, _Saved] = {}
-        self._last_char = " "
+        self._template = [DEFAULT_ATTRS] * self.columns
         self._primary = self._blank_rows(self.lines)
         self._alt = self._blank_rows(self.lines)
         self.buffer = self._primary
@@ -156,6 +160,14 @@ class TerminalScreen(pyte.Screen):
         template = [cell] * self.columns
         return [Row(template) for _ in range(count)]
 
+    def _blank_row(self) -> Row:
+        """One blank row in the erase colour (the common case of a scroll)."""
+        cell = self._erase_cell()
+        template = self._template
+        if template[0] is not cell or len(template) != self.columns:
+            template = self._template = [cell] * self.columns
+        return Row(template)
+
     def _erase_cell(self) -> Cell:
         """The cell erasing leaves behind: blank, in the current background (like xterm)."""
         bg = self.cursor.attrs.bg
@@ -164,7 +176,7 @@ class TerminalScreen(pyte.Screen):
     def _cells_for(self, attrs: Cell) -> CellCache:
         cache = self._cell_caches.get(attrs)
         if cache is None:
-            if len(self._cell_caches) > 512:
+            if len(self._cell_caches) > 2048:
                 self._cell_caches.clear()
             cache = self._cell_caches[attrs] = CellCache(attrs)
         self._cells = cache
@@ -186,9 +198,6 @@ class TerminalScreen(pyte.Screen):
 
     def _parse(self, data: str) -> None:
         match = _TOKEN.match
-        draw = self.draw
-        csi = self._csi
-        controls = self._controls
         pos, end = 0, len(data)
         while pos < end:
             m = match(data, pos)
@@ -199,30 +208,49 @@ class TerminalScreen(pyte.Screen):
             kind = m.lastindex
             try:
                 if kind == 1:
-                    draw(m.group(1))
+                    self._text(m.group(1))
                 elif kind == 6:
-                    prefix, params, inter, final = m.group(3, 4, 5, 6)
-                    if prefix or inter:
-                        self._csi_variant(prefix, params, inter, final)
-                    elif final == "m":
-                        self._sgr(params)
-                    else:
-                        handler = csi.get(final)
-                        if handler is not None:
-                            handler(*csi_numbers(params))
-                elif kind == 2:
-                    self.cursor.x = 0
-                    self.linefeed()
+                    self._csi_dispatch(*m.group(2, 3, 4, 5))
+                    if m.group(6):
+                        self._text(m.group(6))
                 elif kind == 7:
-                    handler = controls.get(m.group(7))
-                    if handler is not None:
-                        handler()
-                elif kind == 8:
-                    self._osc(m.group(8))
-                elif kind == 11:
-                    self._escape(m.group(10), m.group(11))
-            except Exception:
+                    self.cursor.x = 0
+                    self.index()
+                    if m.group(7):
+                        self._text(m.group(7))
+                else:
+                    self._rare_token(m, kind)
+            except Exception:  # skip the bad sequence, keep the rest of the chunk
                 continue
+
+    def _text(self, text: str) -> None:
+        if self._xlate is None and text.isascii():
+            self._draw_ascii(text)
+        else:
+            self.draw(text)
+
+    def _csi_dispatch(self, prefix: str, params: str, inter: str, final: str) -> None:
+        try:
+            if prefix or inter:
+                self._csi_variant(prefix, params, inter, final)
+            elif final == "m":
+                self._sgr(params)
+            else:
+                handler = self._csi.get(final)
+                if handler is not None:
+                    handler(*csi_numbers(params))
+        except Exception:  # a bad sequence must not lose the text after it
+            return
+
+    def _rare_token(self, m: re.Match[str], kind: int | None) -> None:
+        if kind == 8:
+            handler = self._controls.get(m.group(8))
+            if handler is not None:
+                handler()
+        elif kind == 9:
+            self._osc(m.group(9))
+        elif kind == 12:
+            self._escape(m.group(11), m.group(12))
 
     def _stray_escape(self, data: str, pos: int) -> int:
         """Handle an ESC that starts no complete sequence; returns where to go on."""
@@ -256,25 +284,40 @@ class TerminalScreen(pyte.Screen):
             data = data.translate(self._xlate)
         if data.isascii():
             self._draw_ascii(data)
-        else:
-            for i, part in enumerate(_NON_ASCII.split(data)):
-                if not part:
-                    continue
-                if i % 2 == 0:
+            return
+        for i, part in enumerate(_NON_ASCII.split(data)):
+            if i % 2 == 0:
+                if part:
                     self._draw_ascii(part)
-                else:
-                    for char in part:
-                        self._draw_wide_or_mark(char)
-        self._last_char = data[-1]
+            elif all(wcwidth(char) == 1 for char in part):
+                self._draw_ascii(part)  # box drawing, accented text: one column each
+            else:
+                for char in part:
+                    self._draw_wide_or_mark(char)
 
     def _draw_ascii(self, text: str) -> None:
-        """Draw a run of one-column characters in bulk, a row slice at a time."""
+        """Draw a run of one-column characters in bulk: one slice assignment per row."""
         cursor = self.cursor
-        columns = self.columns
+        x = cursor.x
+        size = len(text)
+        if x + size > self.columns or mo.IRM in self.mode:
+            self._draw_wrapping(text)
+            return
         cells = self._cells
         if cells.attrs is not cursor.attrs:
             cells = self._cells_for(cursor.attrs)
-        get = cells.__getitem__
+        y = cursor.y
+        row = self.buffer[y]
+        row[x : x + size] = map(cells.__getitem__, text)
+        row.version += 1
+        self.dirty.add(y)
+        cursor.x = x + size
+
+    def _draw_wrapping(self, text: str) -> None:
+        """``_draw_ascii`` for text that reaches the line end or meets insert mode."""
+        cursor = self.cursor
+        columns = self.columns
+        cells = self._cells_for(cursor.attrs)
         pos, end = 0, len(text)
         while pos < end:
             x = cursor.x
@@ -289,7 +332,7 @@ class TerminalScreen(pyte.Screen):
             row = self.buffer[cursor.y]
             if mo.IRM in self.mode:
                 self._insert_blanks(row, x, size)
-            row[x : x + size] = map(get, chunk)
+            row[x : x + size] = map(cells.__getitem__, chunk)
             row.version += 1
             self.dirty.add(cursor.y)
             cursor.x = x + size
@@ -348,8 +391,13 @@ class TerminalScreen(pyte.Screen):
         self.index()
 
     def repeat(self, count: int = 0) -> None:
-        """REP: draw the last printed character ``count`` more times."""
-        self.draw(self._last_char * min(max(count, 1), self.columns * self.lines))
+        """REP: draw the character left of the cursor ``count`` more times."""
+        x = min(self.cursor.x, self.columns) - 1
+        row = self.buffer[self.cursor.y]
+        if x > 0 and row[x].data == _STUB:
+            x -= 1
+        if x >= 0 and row[x].data:
+            self.draw(row[x].data * min(max(count, 1), self.columns * self.lines))
 
     # -- scrolling ---------------------------------------------------------------------------
 
@@ -360,6 +408,14 @@ class TerminalScreen(pyte.Screen):
     def _scroll_up(self, top: int, bottom: int, count: int) -> None:
         """Move rows top..bottom up by ``count``; rows leaving the top of the screen are kept."""
         buffer = self.buffer
+        if count == 1:
+            row = buffer.pop(top)
+            buffer.insert(bottom, self._blank_row())
+            if top == 0 and not self.alternate:
+                self.scrollback.append(row)
+            if len(self.dirty) < self.lines:
+                self.dirty.update(range(top, bottom + 1))
+            return
         count = min(max(count, 1), bottom - top + 1)
         if top == 0 and not self.alternate and self.scrollback.maxlen:
             self.scrollback.extend(buffer[:count])
@@ -382,7 +438,8 @@ class TerminalScreen(pyte.Screen):
 
     def index(self) -> None:
         """IND/LF: move down a line, scrolling the region at its bottom margin."""
-        top, bottom = self._region()
+        margins = self.margins
+        top, bottom = margins if margins else (0, self.lines - 1)
         y = self.cursor.y
         if y == bottom:
             self._scroll_up(top, bottom, 1)
