@@ -324,3 +324,12 @@ def test_resize_keeps_the_cursor_in_bounds_for_the_next_draw() -> None:
     screen.resize(2, 5)
     screen.feed("xy")
     assert (screen.cursor.y, screen.cursor.x) == (1, 2)
+
+
+def test_resize_in_the_alternate_screen_keeps_the_prompt_of_the_primary() -> None:
+    screen = screen_with("1\r\n2\r\n3\r\n$ vim\x1b[?1049h\x1b[Hediting")
+    screen.resize(2, 10)
+    assert rows(screen) == ["editing", ""]
+    screen.feed("\x1b[?1049l")
+    assert rows(screen) == ["3", "$ vim"]
+    assert (screen.cursor.x, screen.cursor.y) == (5, 1)

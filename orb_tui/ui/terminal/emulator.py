@@ -840,15 +840,20 @@ class TerminalScreen(pyte.Screen):
         self.dirty.update(range(lines))
 
     def _fit_lines(self, lines: int) -> None:
-        for buffer in (self._primary, self._alt):
+        """Give both screens ``lines`` rows, keeping each screen's cursor row (live or saved)."""
+        for alternate, buffer in ((False, self._primary), (True, self._alt)):
             if lines > len(buffer):
                 buffer.extend(self._blank_rows(lines - len(buffer)))
                 continue
-            drop = 0
-            if buffer is self.buffer:
-                drop = max(0, self.cursor.y - (lines - 1))
+            saved = self._saved.get(alternate)
+            live = alternate == self.alternate
+            cursor_y = self.cursor.y if live else saved.y if saved else 0
+            drop = max(0, cursor_y - (lines - 1))
+            if live:
                 self.cursor.y -= drop
-            if buffer is self._primary and drop:
+            elif saved is not None:
+                self._saved[alternate] = saved._replace(y=saved.y - drop)
+            if not alternate:
                 self.scrollback.extend(buffer[:drop])
             del buffer[:drop]
             del buffer[lines:]
