@@ -61,11 +61,13 @@ async def receiver() -> AsyncIterator[Receiver]:
         yield got
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float = 15.0) -> None:
-    """Poll an async condition until it holds or the deadline passes."""
+async def until(
+    check: Callable[[], Awaitable[bool]], timeout: float = 15.0, state: Callable[[], object] = str
+) -> None:
+    """Poll an async condition until it holds or the deadline passes (then show `state()`)."""
     deadline = time.monotonic() + timeout
     while not await check():
-        assert time.monotonic() < deadline, "condition not met in time"
+        assert time.monotonic() < deadline, f"condition not met in time: {state()}"
         await asyncio.sleep(0.05)
 
 
@@ -185,7 +187,8 @@ async def test_every_agent_event_is_delivered(
     computer = await client.create_computer("agent-events")
     code = server.state_dir / "computers" / computer.id / "agent" / "code"
     (code / "main.py").write_text(
-        "import os, time\nwhile not os.path.exists('stop'):\n    time.sleep(0.02)\n"
+        "import os, time\nstop = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stop')\n"
+        "while not os.path.exists(stop):\n    time.sleep(0.02)\n"
     )
     await client.upload_config(
         computer.id, '[agent]\nname = "ev"\nlang = "python"\nentry = "main.py"\n'
@@ -199,7 +202,7 @@ async def test_every_agent_event_is_delivered(
     async def all_four() -> bool:
         return len(receiver.received) >= 4
 
-    await until(all_four)
+    await until(all_four, state=lambda: [json.loads(r.body)["type"] for r in receiver.received])
     bodies = [json.loads(r.body) for r in receiver.received]
     assert sorted(b["type"] for b in bodies) == sorted(events)  # each its own delivery: any order
     assert {b["data"]["computer_id"] for b in bodies} == {computer.id}
