@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from test_org_support import assert_fits, notifications, open_screen, screen_text, status_of, until
-from textual.widgets import DataTable, Input, Static
+from test_org_support import open_screen, screen_text, status_of, until
+from textual.widgets import DataTable, Static
 
 from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import Unauthorized
@@ -69,29 +69,3 @@ async def test_revoke_asks_then_the_key_fails(make_test_app, ui_env) -> None:
     async with OrbClient(ui_env.endpoint.api_url, key) as with_revoked:
         with pytest.raises(Unauthorized):
             await with_revoked.list_keys()
-
-
-async def test_read_only_refuses_create_and_revoke(make_test_app) -> None:
-    app = make_test_app(read_only=True)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_screen(pilot, KeysScreen)
-        await pilot.press("n")
-        await pilot.press("d")
-        await pilot.pause()
-        assert app.screen is screen
-        refused = notifications(app)
-        assert any("create key refused" in text for text in refused)
-        assert any("revoke key refused" in text for text in refused)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_keys_screen_and_dialog_fit(make_test_app, size: tuple[int, int]) -> None:
-    app = make_test_app()
-    async with app.run_test(size=size) as pilot:
-        screen = await open_screen(pilot, KeysScreen)
-        await until(pilot, lambda: "key" in status_of(screen), "the keys loaded")
-        assert_fits(app.screen)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewKeyDialog), "the new-key dialog")
-        assert_fits(app.screen)
-        assert isinstance(app.focused, Input)

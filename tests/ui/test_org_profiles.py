@@ -5,10 +5,7 @@ from __future__ import annotations
 import stat
 import uuid
 
-import pytest
 from test_org_support import (
-    assert_fits,
-    notifications,
     open_screen,
     paste,
     screen_text,
@@ -126,26 +123,3 @@ async def test_add_an_endpoint_switch_to_it_then_sign_in(make_test_app, ui_env) 
         await pilot.press("enter")
         await until(pilot, lambda: app.client is not None, "signed in to spare")
     assert load_credentials(ui_env.paths) == {"spare": key}
-
-
-async def test_read_only_refuses_register(make_test_app) -> None:
-    app = make_test_app(read_only=True)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_screen(pilot, ProfilesScreen)
-        await pilot.press("g")
-        await pilot.pause()
-        assert app.screen is screen
-        assert any("register refused" in text for text in notifications(app))
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_profiles_screen_and_dialogs_fit(make_test_app, size: tuple[int, int]) -> None:
-    app = make_test_app()
-    async with app.run_test(size=size) as pilot:
-        await open_screen(pilot, ProfilesScreen)
-        assert_fits(app.screen)
-        for key in ("s", "g", "a"):
-            await open_dialog(pilot, key)
-            assert_fits(app.screen)
-            await pilot.press("escape")
-            await until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "the dialog closed")

@@ -9,6 +9,7 @@ from textual import events
 from textual.app import App
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 WAIT = 15.0
@@ -46,15 +47,27 @@ def status_of(screen: Screen[object]) -> str:
     return str(screen.query_one(".org-screen-status", Static).content)
 
 
-def assert_fits(screen: Screen[object]) -> None:
-    """Every visible widget of `screen` lies inside the screen and none is squashed to nothing."""
-    area = screen.region
+def fit_problem(screen: Screen[object]) -> str | None:
+    """What is cut off or squashed to nothing on `screen`, or None when every widget fits."""
     for widget in screen.query("*"):
         if not widget.display or not widget.visible:
             continue
         region = widget.region
-        assert region.width > 0 and region.height > 0, f"{widget!r} has no room ({region})"
-        assert area.contains_region(region), f"{widget!r} at {region} is cut off by {area}"
+        if region.width <= 0 or region.height <= 0:
+            return f"{widget!r} has no room ({region})"
+        parent = widget.parent
+        for outer in (screen, parent if isinstance(parent, Widget) else screen):
+            if not outer.region.contains_region(region):
+                return f"{widget!r} at {region} is cut off by {outer!r} at {outer.region}"
+    return None
+
+
+async def assert_fits(pilot: Pilot[object], screen: Screen[object]) -> None:
+    """Wait for the layout to settle with every widget of `screen` inside it; fail saying what is not."""
+    try:
+        await until(pilot, lambda: fit_problem(screen) is None, "every widget to fit")
+    except AssertionError:
+        raise AssertionError(fit_problem(screen)) from None
 
 
 def notifications(app: App[object]) -> list[str]:

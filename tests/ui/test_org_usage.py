@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import pytest
-from test_org_support import assert_fits, open_screen, screen_text, status_of, until
+from test_org_support import open_screen, screen_text, status_of, until
 from textual.app import App, ComposeResult
 from textual.widgets import Tabs
 
@@ -66,14 +65,3 @@ async def test_chart_draws_taller_bars_for_bigger_days() -> None:
         columns = [line[8:] for line in lines[1:-1]]
         filled = [sum(row[i] != " " for row in columns) for i in (0, 7, 14)]
         assert filled[0] == 0 < filled[1] < filled[2] == len(columns)
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_usage_screen_fits(make_test_app, size: tuple[int, int]) -> None:
-    app = make_test_app()
-    async with app.run_test(size=size) as pilot:
-        screen = await open_screen(pilot, UsageScreen)
-        await until(pilot, lambda: screen.usage is not None, "the usage loaded")
-        assert_fits(app.screen)
-        for chart in screen.query(UsageChart):
-            assert chart.region.height >= 4

@@ -8,8 +8,6 @@ from collections.abc import AsyncIterator
 
 import pytest
 from test_org_support import (
-    assert_fits,
-    notifications,
     open_screen,
     paste,
     screen_text,
@@ -127,26 +125,3 @@ async def test_dialog_refuses_a_bad_url_and_no_events(make_test_app) -> None:
         assert "events: choose at least one" in screen_text(dialog)
         await pilot.press("escape")
         await until(pilot, lambda: isinstance(app.screen, WebhooksScreen), "the dialog closed")
-
-
-async def test_read_only_refuses_create_and_delete(make_test_app) -> None:
-    app = make_test_app(read_only=True)
-    async with app.run_test(size=(100, 30)) as pilot:
-        screen = await open_screen(pilot, WebhooksScreen)
-        await pilot.press("n", "d")
-        await pilot.pause()
-        assert app.screen is screen
-        assert any("create webhook refused" in text for text in notifications(app))
-        assert any("delete webhook refused" in text for text in notifications(app))
-
-
-@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
-async def test_webhooks_screen_and_dialog_fit(make_test_app, size: tuple[int, int]) -> None:
-    app = make_test_app()
-    async with app.run_test(size=size) as pilot:
-        screen = await open_screen(pilot, WebhooksScreen)
-        await until(pilot, lambda: "webhook" in status_of(screen), "the webhooks loaded")
-        assert_fits(app.screen)
-        await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, NewWebhookDialog), "the dialog")
-        assert_fits(app.screen)
