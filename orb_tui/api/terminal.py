@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import re
+import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
@@ -64,6 +65,7 @@ class TerminalChannel:
         cols, rows: the initial size.
         connect_timeout: seconds for the connection and the WebSocket handshake.
         open_connection: `websockets.asyncio.client.connect` or a stand-in.
+        ssl_context: for wss:// URLs (None: the system's default verification).
     """
 
     def __init__(
@@ -75,6 +77,7 @@ class TerminalChannel:
         rows: int = 24,
         connect_timeout: float = 10.0,
         open_connection: OpenConnection = connect,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.url = url
         self.cols = cols
@@ -85,6 +88,7 @@ class TerminalChannel:
         self.closed: TerminalClosed | None = None
         self._api_key = api_key
         self._open = open_connection
+        self._ssl = ssl_context
         self._ws: ClientConnection | None = None
         self._pending: deque[bytes] = deque()
 
@@ -122,9 +126,13 @@ class TerminalChannel:
         await self._await_hello(self._ws)
 
     async def _dial(self) -> ClientConnection:
+        tls: dict[str, Any] = {}
+        if self._ssl is not None and self.url.startswith("wss:"):
+            tls["ssl"] = self._ssl
         try:
             return await self._open(
                 self.connect_url,
+                **tls,
                 additional_headers={"Authorization": f"Bearer {self._api_key}"},
                 user_agent_header="orb-tui",
                 compression=None,  # deflate costs 3-4x throughput on terminal output

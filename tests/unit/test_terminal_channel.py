@@ -6,12 +6,14 @@ import asyncio
 import json
 import logging
 import socket
+import ssl
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
@@ -27,6 +29,7 @@ from orb_tui.api import (
 )
 
 KEY = "orb_t3rm1nalS3cretK3y_0123456789"
+CID_TLS = "abc12345-0000-0000-0000-000000000000"
 HELLO = json.dumps({"type": "hello", "protocol": "orb-local/1", "resize": True}).encode()
 
 
@@ -219,3 +222,22 @@ async def test_the_client_builds_the_terminal_for_a_computer(shell: FakeShellSer
         async with term:
             await term.send("via client")
             assert await term.recv() == b"via client"
+
+
+async def test_tls_settings_reach_the_dialler_only_for_wss() -> None:
+    dialled: list[dict[str, object]] = []
+
+    async def refuse(url: str, **options: object) -> ClientConnection:
+        dialled.append({"url": url, **options})
+        raise ConnectionRefusedError
+
+    async with OrbClient("https://orb.example", KEY, verify=False) as client:
+        term = client.terminal(CID_TLS)
+    for url in (term.url, term.url.replace("wss://", "ws://")):
+        plain = TerminalChannel(url, KEY, open_connection=refuse, ssl_context=term._ssl)
+        with pytest.raises(ConnectError, match="connection refused"):
+            await plain.connect()
+    context = dialled[0]["ssl"]
+    assert isinstance(context, ssl.SSLContext) and context.verify_mode is ssl.CERT_NONE
+    assert "ssl" not in dialled[1]
+    assert dialled[0]["compression"] is None and dialled[0]["max_size"] == 16 << 20
