@@ -1,0 +1,258 @@
+"""The config editor's dialogs: a choice between buttons, a diff to decide on, fields, quick actions."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import NoActiveWorker, get_current_worker
+
+T = TypeVar("T")
+
+DIALOG_CSS = """
+{name} {{ align: center middle; }}
+{name} > Vertical {{
+    width: {width}; max-width: 95%; height: auto; max-height: 90%;
+    border: thick $primary; background: $surface; padding: 1 2;
+}}
+{name} .config-dialog--title {{ text-style: bold; margin-bottom: 1; }}
+{name} .config-dialog--error {{ color: $error; height: auto; }}
+{name} .config-dialog--diff {{ height: auto; max-height: 20; border: round $panel; }}
+{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} Button {{ margin-left: 1; }}
+"""
+
+
+async def ask(app: App[Any], dialog: ModalScreen[T]) -> T | None:
+    """Show `dialog` and wait for its answer. Call it from a worker: the app stays responsive."""
+    try:
+        get_current_worker()
+    except NoActiveWorker:
+        raise RuntimeError(
+            "ask() must run in a worker, or the app cannot take the answer"
+        ) from None
+    result: T | None = await app.push_screen_wait(dialog)
+    return result
+
+
+def unified_diff(before: str, after: str, *, before_name: str, after_name: str) -> str:
+    """A unified diff of two texts, or a line saying they are the same."""
+    lines = difflib.unified_diff(
+        before.splitlines(keepends=True),
+        after.splitlines(keepends=True),
+        fromfile=before_name,
+        tofile=after_name,
+    )
+    return (
+        "".join(line if line.endswith("\n") else line + "\n" for line in lines) or "(same text)\n"
+    )
+
+
+def coloured_diff(diff: str) -> Text:
+    """A unified diff with added lines green, removed lines red and hunk headers dim."""
+    text = Text()
+    for line in diff.splitlines(keepends=True):
+        style = ""
+        if line.startswith(("+++", "---", "@@")):
+            style = "dim"
+        elif line.startswith("+"):
+            style = "green"
+        elif line.startswith("-"):
+            style = "red"
+        text.append(line, style)
+    return text
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One button of a `ChoiceDialog`: its answer id, its label, its look."""
+
+    id: str
+    label: str
+    variant: str = "default"
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A question with a few buttons (the first focused); escape answers None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ChoiceDialog", width=72)
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="config-dialog-cancel")]  # noqa: RUF012
+
+    def __init__(
+        self, title: str, body: str, choices: Sequence[Choice], *, diff: str | None = None
+    ) -> None:
+        super().__init__()
+        self._title, self._body, self._choices, self._diff = title, body, choices, diff
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="config-dialog--title")
+            yield Static(self._body)
+            if self._diff is not None:
+                with VerticalScroll(classes="config-dialog--diff"):
+                    yield Static(coloured_diff(self._diff), id="diff")
+            with Horizontal():
+                for choice in self._choices:
+                    yield Button(choice.label, id=choice.id, variant=choice.variant)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.query(Button).first().focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.dismiss(event.button.id)
+
+
+class FieldsDialog(ModalScreen[list[str] | None]):
+    """A few text fields; Enter submits from any of them, escape cancels.
+
+    `check` gets the values and returns an error sentence, or None when they are fine.
+    """
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="FieldsDialog", width=64)
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="config-fields-cancel")]  # noqa: RUF012
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[tuple[str, str]],
+        *,
+        check: Callable[[list[str]], str | None] | None = None,
+        submit: str = "OK",
+    ) -> None:
+        super().__init__()
+        self._title, self._fields, self._check, self._submit_label = title, fields, check, submit
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self._title, classes="config-dialog--title")
+            for index, (label, value) in enumerate(self._fields):
+                yield Label(label)
+                yield Input(value, id=f"field-{index}")
+            yield Static("", id="error", classes="config-dialog--error")
+            with Horizontal():
+                yield Button("Cancel", id="cancel")
+                yield Button(self._submit_label, id="ok", variant="primary")
+
+    def on_mount(self) -> None:
+        self.query(Input).first().focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._submit()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "ok":
+            self._submit()
+        else:
+            self.dismiss(None)
+
+    def _submit(self) -> None:
+        values = [field.value for field in self.query(Input)]
+        problem = self._check(values) if self._check else None
+        if problem:
+            self.query_one("#error", Static).update(problem)
+            return
+        self.dismiss(values)
+
+
+class ActionsDialog(ModalScreen[str | None]):
+    """A menu of quick actions; Enter picks one, escape closes."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ActionsDialog", width=56) + (
+        "ActionsDialog OptionList { height: auto; max-height: 14; }"
+    )
+    BINDINGS = [Binding("escape", "dismiss(None)", "Cancel", id="config-actions-cancel")]  # noqa: RUF012
+
+    def __init__(self, actions: Sequence[tuple[str, str]]) -> None:
+        super().__init__()
+        self._actions = actions
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label("Quick edit", classes="config-dialog--title")
+            yield OptionList(*(Option(Text(label), id=key) for key, label in self._actions))
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.dismiss(event.option.id)
+
+
+# -- the quick actions' dialogs ------------------------------------------------------------------
+
+
+def _port_problem(values: list[str]) -> str | None:
+    text = values[0].strip()
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        return "a port is a whole number from 1 to 65535"
+    return None
+
+
+def port_dialog() -> FieldsDialog:
+    """Ask for a port to add to [ports] expose."""
+    return FieldsDialog("Expose a port", [("Port", "8000")], check=_port_problem, submit="Add")
+
+
+def build_step_dialog() -> FieldsDialog:
+    """Ask for a command to append to [build] steps."""
+
+    def check(values: list[str]) -> str | None:
+        return None if values[0].strip() else "type the command the step runs"
+
+    return FieldsDialog("Add a build step", [("Command (runs with bash -c)", "")], check=check)
+
+
+def env_dialog() -> FieldsDialog:
+    """Ask for a name and a value for [agent.env]."""
+
+    def check(values: list[str]) -> str | None:
+        name = values[0].strip()
+        if not name or not (name[0].isalpha() or name[0] == "_"):
+            return "a name starts with a letter or _"
+        if not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
+            return "a name holds only letters, digits and _"
+        return None
+
+    fields = [("Name", ""), ('Value (write "${SECRET}" to fill it from org secrets)', "")]
+    return FieldsDialog("Set an environment variable", fields, check=check, submit="Set")
+
+
+def agent_dialog(langs: Sequence[str], lang: str, entry: str) -> FieldsDialog:
+    """Ask for [agent] lang and entry, starting from the current ones."""
+
+    def check(values: list[str]) -> str | None:
+        if values[0].strip() not in langs:
+            return f"lang is one of {', '.join(langs)}"
+        return None if values[1].strip() else "entry is the file the agent runs"
+
+    fields = [(f"lang ({', '.join(langs)})", lang), ("entry", entry)]
+    return FieldsDialog("Agent lang and entry", fields, check=check, submit="Set")
+
+
+def open_file_dialog(default: str) -> FieldsDialog:
+    """Ask for the path of a local orb.toml (a new file is fine)."""
+
+    def check(values: list[str]) -> str | None:
+        from pathlib import Path
+
+        path = Path(values[0].strip()).expanduser()
+        if not values[0].strip():
+            return "type a path"
+        if path.is_dir():
+            return f"{path} is a folder"
+        return None if path.parent.is_dir() else f"no folder {path.parent}"
+
+    return FieldsDialog("Open a local orb.toml", [("Path", default)], check=check, submit="Open")

@@ -1,0 +1,667 @@
+"""The Config tab: a TOML editor on a computer's orb.toml or a local file, validated as you type."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+import tempfile
+from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult, SuspendNotSupported
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.timer import Timer
+from textual.widget import Widget
+from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+from textual.worker import NoActiveWorker, get_current_worker
+
+from orb_tui.api.errors import OrbError
+from orb_tui.api.models import Computer, ConfigSummary
+from orb_tui.config import orb_toml
+from orb_tui.config.drafts import DraftStore, computer_key, file_key
+from orb_tui.config.toml_io import write_atomic
+from orb_tui.ui import config_dialogs as dialogs
+from orb_tui.ui.config_dialogs import ActionsDialog, Choice, ChoiceDialog, ask, unified_diff
+from orb_tui.ui.messages import ComputerChanged
+from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app
+
+VALIDATE_DELAY = 0.25
+"""Seconds of quiet typing before the buffer is checked again."""
+
+Suspender = Callable[[], AbstractContextManager[None]]
+
+
+def editor_command(env: Mapping[str, str]) -> list[str]:
+    """The user's editor: $VISUAL, then $EDITOR, then vi, split as a shell would."""
+    for name in ("VISUAL", "EDITOR"):
+        if value := env.get(name, "").strip():
+            return shlex.split(value)
+    return ["vi"]
+
+
+def describe_summary(summary: ConfigSummary) -> str:
+    """One line on what the server understood: agent, backend or llm, ports."""
+    parts = [f"agent {summary.agent_name} ({summary.agent_lang} {summary.agent_entry})"]
+    raw = summary.raw
+    backend, llm, ports = raw.get("backend"), raw.get("llm"), raw.get("ports")
+    if isinstance(backend, Mapping) and backend.get("provider"):
+        parts.append(f"backend {backend['provider']}")
+    if isinstance(llm, Mapping) and llm:
+        parts.append("llm " + " ".join(str(v) for v in llm.values()))
+    if isinstance(ports, list) and ports:
+        parts.append("ports " + ", ".join(str(p) for p in ports))
+    return " · ".join(parts)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What the buffer holds the config of: a computer's orb.toml, or a local file."""
+
+    computer: Computer | None = None
+    path: Path | None = None
+
+    @property
+    def key(self) -> str:
+        """The draft key."""
+        return file_key(self.path) if self.path else computer_key(self.computer_id)
+
+    @property
+    def computer_id(self) -> str:
+        return self.computer.id if self.computer else ""
+
+    @property
+    def label(self) -> str:
+        """How a person knows it."""
+        if self.path is not None:
+            return str(self.path)
+        return f"{self.computer.name} ({self.computer.short_id})" if self.computer else ""
+
+
+class ConfigEditor(ReportsWorkerErrors, Widget):
+    """orb.toml in a code editor, its problems beside it; drafts kept on disk until saved."""
+
+    DEFAULT_CSS = """
+    ConfigEditor { height: 1fr; }
+    ConfigEditor #config-header { height: 1; padding: 0 1; background: $panel; }
+    ConfigEditor #config-header.-modified { background: $warning 25%; }
+    ConfigEditor #config-body { height: 1fr; }
+    ConfigEditor #config-text { width: 1fr; }
+    ConfigEditor #config-side { width: 40%; max-width: 56; min-width: 24; }
+    ConfigEditor #config-problems { height: 1fr; }
+    ConfigEditor #config-summary { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
+    """
+    COMPONENT_CLASSES = {"config-editor--error", "config-editor--warning", "config-editor--ok"}  # noqa: RUF012
+    BINDINGS = [  # noqa: RUF012
+        Binding("ctrl+s", "save", "Save", id="config-save"),
+        Binding("ctrl+o", "external_editor", "$EDITOR", id="config-external-editor"),
+        Binding("ctrl+g", "quick_edit", "Quick edit", id="config-quick-edit"),
+        Binding("ctrl+l", "open_file", "Open file", id="config-open-file"),
+        Binding("ctrl+r", "reload", "Reload", id="config-reload"),
+    ]
+
+    @dataclass
+    class Loaded(Message, bubble=False):
+        """A config (None: there is none yet) arrived for the buffer."""
+
+        target: Target
+        text: str | None
+
+    @dataclass
+    class Failed(Message, bubble=False):
+        """Loading or saving went wrong; `error` is a sentence."""
+
+        target: Target
+        error: str
+
+    @dataclass
+    class Saved(Message, bubble=False):
+        """`text` is now what the server (or the disk) holds; `summary` is the server's reading."""
+
+        target: Target
+        text: str
+        summary: ConfigSummary | None
+
+    @dataclass
+    class Replace(Message, bubble=False):
+        """Put `text` in the buffer as the saved version (the user took the server's)."""
+
+        target: Target
+        text: str | None
+
+    @dataclass
+    class Discard(Message, bubble=False):
+        """Throw the edits away: the buffer goes back to the saved text."""
+
+        target: Target
+
+    @dataclass
+    class Open(Message, bubble=False):
+        """Open `target` in the buffer."""
+
+        target: Target
+
+    @dataclass
+    class Menu(Message, bubble=False):
+        """A quick-edit menu entry that opens or uploads something."""
+
+        choice: str
+
+    @dataclass
+    class Edit(Message, bubble=False):
+        """Apply a structured edit to the buffer."""
+
+        edit: Callable[[str], str]
+        done: str
+
+    def __init__(self, *, id: str | None = None, suspend: Suspender | None = None) -> None:
+        super().__init__(id=id)
+        self.suspend: Suspender = suspend or (lambda: self.app.suspend())
+        """Suspends the app around $EDITOR; tests that cannot suspend pass a no-op."""
+        self.computer: Computer | None = None
+        self.target: Target | None = None
+        self.base: str | None = None
+        """The saved text the edits started from (None: nothing was saved)."""
+        self.saved: str | None = None
+        """The saved text as last loaded or saved (None: there is none)."""
+        self.pristine = ""
+        """The text that counts as unmodified: the saved text, or the starter template."""
+        self.report: orb_toml.Report | None = None
+        self.summary = ""
+        self._loaded = False
+        self._checked: str | None = None
+        self._timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("select a computer to edit its orb.toml", id="config-header")
+        with Horizontal(id="config-body"):
+            yield TextArea.code_editor("", language="toml", id="config-text", read_only=True)
+            with Vertical(id="config-side"):
+                yield OptionList(id="config-problems")
+                yield Static("", id="config-summary")
+
+    @property
+    def text_area(self) -> TextArea:
+        return self.query_one("#config-text", TextArea)
+
+    @property
+    def store(self) -> DraftStore:
+        return DraftStore(orb_app(self).paths.drafts_dir)
+
+    @property
+    def has_unsaved(self) -> bool:
+        """True when the buffer differs from what is saved (or from the starter template)."""
+        return self._loaded and self.text_area.text != self.pristine
+
+    def focus_editor(self) -> None:
+        """Put the cursor in the editor."""
+        self.text_area.focus()
+
+    # opening ---------------------------------------------------------------------------------
+
+    def set_computer(self, computer: Computer | None) -> None:
+        """Show `computer`'s orb.toml (a local file stays open; the computer is its upload target)."""
+        same = (
+            computer is not None and self.computer is not None and computer.id == self.computer.id
+        )
+        self.computer = computer
+        if self.target is not None and self.target.path is not None:
+            self._show_header()
+        elif same and self.target is not None:
+            self.target = Target(computer=computer)
+            self._show_header()
+        elif computer is None:
+            self._leave_buffer()
+            self.target = None
+            self._show_header("select a computer to edit its orb.toml")
+        else:
+            self.open(Target(computer=computer))
+
+    def open(self, target: Target) -> None:
+        """Load `target`'s config into the buffer (its draft, if it has one)."""
+        self._leave_buffer()
+        self.target, self._loaded, self.base = target, False, None
+        self.text_area.read_only = True
+        self.text_area.load_text("")
+        self._show_header("loading…")
+        self.fetch(target)
+
+    def _leave_buffer(self) -> None:
+        if self.has_unsaved and self.target is not None:
+            self._write_draft()
+            self.notify(f"unsaved edits to {self.target.label} kept as a draft", timeout=4)
+        self._loaded = False
+
+    @work(exclusive=True, group="config-load", exit_on_error=False)
+    async def fetch(self, target: Target) -> None:
+        """Read the target's config (None when there is none yet) and post it."""
+        try:
+            if target.path is not None:
+                text = target.path.read_text("utf-8") if target.path.exists() else None
+            else:
+                text = await client_of(self).get_config(target.computer_id)
+        except (OrbError, OSError, UnicodeDecodeError) as exc:
+            self.post_message(self.Failed(target, f"cannot load {target.label}: {exc}"))
+            return
+        self.post_message(self.Loaded(target, text))
+
+    def on_config_editor_loaded(self, message: Loaded) -> None:
+        target = message.target
+        if self.target is None or target.key != self.target.key:
+            return
+        self.base = self.saved = message.text
+        self.pristine = self._saved_or_template(message.text)
+        draft = self.store.load(target.key)
+        text = self.pristine
+        if draft is not None and draft.text != self.pristine:
+            text, self.base = draft.text, draft.base
+            stamp = draft.saved_at.astimezone().strftime("%H:%M")
+            changed = " (the saved config changed since)" if draft.base != message.text else ""
+            self.notify(f"restored your unsaved draft from {stamp}{changed}", timeout=6)
+        self._loaded = True
+        self.text_area.read_only = False
+        self.text_area.load_text(text)
+        self._validate()
+
+    def _saved_or_template(self, text: str | None) -> str:
+        if text is not None:
+            return text
+        name = self.target.computer.name if self.target and self.target.computer else "my-agent"
+        return orb_toml.starter_template(name)
+
+    def on_config_editor_failed(self, message: Failed) -> None:
+        self.notify(message.error, severity="error", timeout=8)
+        if self.target is not None and message.target.key == self.target.key and not self._loaded:
+            self._show_header(message.error)
+
+    # typing ----------------------------------------------------------------------------------
+
+    @on(TextArea.Changed, "#config-text")
+    def _changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        if not self._loaded:
+            return
+        self._write_draft()
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(VALIDATE_DELAY, self._validate)
+        self._show_header()
+
+    def _write_draft(self) -> None:
+        if self.target is None:
+            return
+        if self.has_unsaved:
+            self.store.save(
+                self.target.key, self.text_area.text, base=self.base, label=self.target.label
+            )
+        else:
+            self.store.drop(self.target.key)
+
+    def _validate(self) -> orb_toml.Report:
+        text = self.text_area.text
+        if self.report is not None and self._checked == text:
+            return self.report  # unchanged: keep the list (and its highlight) as it is
+        report = self.report = orb_toml.check(text)
+        self._checked = text
+        problems = self.query_one("#config-problems", OptionList)
+        problems.clear_options()
+        if not report.problems:
+            style = self.get_component_rich_style("config-editor--ok")
+            problems.add_option(Option(Text("✓ no problems", style), disabled=True))
+        for index, problem in enumerate(report.problems):
+            icon = "✖" if problem.severity == "error" else "▲"
+            style = self.get_component_rich_style(f"config-editor--{problem.severity}")
+            where = f" {problem.line}:{problem.column} "
+            prompt = Text.assemble((icon, style), where, problem.message)
+            problems.add_option(Option(prompt, id=str(index)))
+        self._show_header()
+        return report
+
+    @on(OptionList.OptionSelected, "#config-problems")
+    def _problem_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.report is not None and event.option.id is not None:
+            problem = self.report.problems[int(event.option.id)]
+            self.goto(problem.line, problem.column)
+
+    def goto(self, line: int, column: int) -> None:
+        """Put the cursor at a 1-based line and column (clamped to the text) and focus the editor."""
+        area = self.text_area
+        row = max(0, min(line - 1, area.document.line_count - 1))
+        col = max(0, min(column - 1, len(area.document.get_line(row))))
+        area.cursor_location = (row, col)
+        area.scroll_cursor_visible(center=True)
+        area.focus()
+
+    def _show_header(self, note: str | None = None) -> None:
+        header = self.query_one("#config-header", Static)
+        target = self.target
+        modified = self.has_unsaved
+        header.set_class(modified, "-modified")
+        if note is not None or target is None:
+            header.update(note or "")
+            return
+        where = f"local file {target.label}" if target.path else f"orb.toml of {target.label}"
+        state = (
+            "modified · draft kept"
+            if modified
+            else ("not saved yet" if self.base is None else "saved")
+        )
+        counts = ""
+        if self.report is not None and self.report.problems:
+            counts = f" · {len(self.report.errors)} errors, {len(self.report.warnings)} warnings"
+        upload_to = f" · uploads to {self.computer.name}" if target.path and self.computer else ""
+        read_only = " · read-only" if orb_app(self).read_only else ""
+        header.update(f"{where} · {state}{counts}{upload_to}{read_only}")
+
+    def _replace_all(self, text: str) -> None:
+        """Put `text` in the buffer as one undoable edit, keeping the cursor where it can."""
+        area = self.text_area
+        row, col = area.cursor_location
+        area.replace(text, (0, 0), area.document.end)
+        self.goto(row + 1, col + 1)
+
+    # saving ----------------------------------------------------------------------------------
+
+    def action_save(self) -> None:
+        """Upload the buffer (or write the local file); invalid TOML never leaves."""
+        target = self.target
+        if target is None or not self._loaded:
+            self.notify("nothing to save: select a computer first", severity="warning")
+            return
+        if orb_app(self).refuse_if_read_only("config save"):
+            return
+        report = self._validate()
+        if not report.syntax_ok:
+            first = report.problems[0]
+            self.goto(first.line, first.column)
+            self.notify(f"not saved: {first}", severity="error", timeout=8)
+            return
+        self.save(target, self.text_area.text, self.base, report)
+
+    @work(exclusive=True, group="config-save", exit_on_error=False)
+    async def save(
+        self, target: Target, text: str, base: str | None, report: orb_toml.Report
+    ) -> None:
+        """Check for a concurrent change, ask what to keep if there is one, then save."""
+        if report.errors and not await self._upload_anyway(report):
+            return
+        try:
+            current = await self._current(target)
+            if current != base and not await self._resolve_conflict(target, current, text):
+                return
+            summary = None
+            if target.path is not None:
+                mode = target.path.stat().st_mode & 0o777 if target.path.exists() else 0o644
+                write_atomic(target.path, text, mode=mode)
+            else:
+                upload = await client_of(self).upload_config(target.computer_id, text)
+                summary = upload.summary
+        except (OrbError, OSError) as exc:
+            self.post_message(self.Failed(target, f"not saved: {exc}"))
+            return
+        self.post_message(self.Saved(target, text, summary))
+
+    async def _current(self, target: Target) -> str | None:
+        if target.path is not None:
+            return target.path.read_text("utf-8") if target.path.exists() else None
+        return await client_of(self).get_config(target.computer_id)
+
+    async def _upload_anyway(self, report: orb_toml.Report) -> bool:
+        first = report.errors[0]
+        body = (
+            f"{len(report.errors)} schema errors, the first at {first}.\nThe server may refuse it."
+        )
+        choices = [
+            Choice("cancel", "Keep editing", "primary"),
+            Choice("save", "Save anyway", "warning"),
+        ]
+        return await ask(self.app, ChoiceDialog("orb.toml has errors", body, choices)) == "save"
+
+    async def _resolve_conflict(self, target: Target, current: str | None, mine: str) -> bool:
+        where = "on disk" if target.path else "on the server"
+        body = f"The config of {target.label} changed {where} since you loaded it. Keep which?"
+        diff = unified_diff(current or "", mine, before_name=where, after_name="yours")
+        choices = [
+            Choice("cancel", "Keep editing", "primary"),
+            Choice("theirs", f"Take the one {where}"),
+            Choice("mine", "Save mine over it", "error"),
+        ]
+        choice = await ask(
+            self.app, ChoiceDialog("Changed since you loaded it", body, choices, diff=diff)
+        )
+        if choice == "theirs":
+            self.post_message(self.Replace(target, current))
+        return choice == "mine"
+
+    def on_config_editor_saved(self, message: Saved) -> None:
+        target = message.target
+        if message.summary is not None:
+            self.summary = describe_summary(message.summary)
+            self.query_one("#config-summary", Static).update(f"server read: {self.summary}")
+        where = str(target.path) if target.path else target.label
+        self.post_message(
+            ComputerChanged(f"saved {where}" + (f": {self.summary}" if message.summary else ""))
+        )
+        if self.target is None or target.key != self.target.key:
+            return
+        self.base = self.saved = self.pristine = message.text
+        self._write_draft()  # drops the draft unless there was typing during the upload
+        self._show_header()
+
+    def on_config_editor_replace(self, message: Replace) -> None:
+        if self.target is None or message.target.key != self.target.key:
+            return
+        self.base = self.saved = message.text
+        self.pristine = self._saved_or_template(message.text)
+        self._replace_all(self.pristine)
+        self.notify("took the saved version; your edits are undoable with ctrl+z", timeout=5)
+
+    # leaving ---------------------------------------------------------------------------------
+
+    async def confirm_leave(self) -> bool:
+        """True when it is fine to leave; asks first when there are unsaved edits.
+
+        Asking needs a worker (the caller's loop must stay free to take the answer); called
+        elsewhere, it keeps the edits as a draft, says so and answers True.
+        """
+        target = self.target
+        if not self.has_unsaved or target is None:
+            return True
+        self._write_draft()
+        try:
+            get_current_worker()
+        except NoActiveWorker:
+            self.notify(f"unsaved edits to {target.label} kept as a draft", timeout=4)
+            return True
+        body = f"orb.toml of {target.label} has edits that are not saved."
+        choices = [
+            Choice("stay", "Keep editing", "primary"),
+            Choice("leave", "Leave (keep a draft)"),
+            Choice("discard", "Discard edits", "error"),
+        ]
+        choice = await ask(self.app, ChoiceDialog("Unsaved edits", body, choices))
+        if choice == "discard":
+            self.store.drop(target.key)
+            self.post_message(self.Discard(target))
+        return choice in ("leave", "discard")
+
+    def on_config_editor_discard(self, message: Discard) -> None:
+        if self.target is not None and message.target.key == self.target.key:
+            self.base = self.saved
+            self.text_area.load_text(self.pristine)
+
+    # the other ways in -----------------------------------------------------------------------
+
+    def action_external_editor(self) -> None:
+        """Edit the buffer in $VISUAL/$EDITOR (the app suspends), then check what comes back."""
+        if not self._loaded:
+            return
+        text = self.text_area.text
+        try:
+            edited = self._round_trip(text)
+        except (OSError, SuspendNotSupported) as exc:
+            self.notify(f"cannot run the editor: {exc}", severity="error", timeout=8)
+            return
+        if edited is None:
+            return
+        if edited != text:
+            self._replace_all(edited)
+        report = self._validate()
+        verdict = f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+        self.notify(f"back from the editor: {verdict if report.problems else 'no problems'}")
+
+    def _round_trip(self, text: str) -> str | None:
+        """Write `text` to a temporary orb.toml, run the editor on it, read it back."""
+        with tempfile.TemporaryDirectory(prefix="orb-tui-") as folder:
+            path = Path(folder) / "orb.toml"
+            path.write_text(text, encoding="utf-8")
+            command = [*editor_command(os.environ), str(path)]
+            with self.suspend():
+                code = subprocess.run(command, check=False).returncode
+            if code != 0:
+                self.notify(
+                    f"{command[0]} exited with {code}; the buffer is unchanged", severity="warning"
+                )
+                return None
+            return path.read_text(encoding="utf-8")
+
+    def action_reload(self) -> None:
+        """Load the saved config again (the draft, if any, comes back with it)."""
+        if self.target is not None:
+            self.open(self.target)
+
+    def action_open_file(self) -> None:
+        """Ask for a local orb.toml and open it."""
+        self.ask_file()
+
+    @work(exclusive=True, group="config-dialog", exit_on_error=False)
+    async def ask_file(self) -> None:
+        default = (
+            str(self.target.path)
+            if self.target and self.target.path
+            else str(Path.cwd() / "orb.toml")
+        )
+        values = await ask(self.app, dialogs.open_file_dialog(default))
+        if values is not None:
+            self.post_message(
+                self.Open(
+                    Target(computer=None, path=Path(values[0].strip()).expanduser().resolve())
+                )
+            )
+
+    def on_config_editor_open(self, message: Open) -> None:
+        self.open(message.target)
+
+    def action_quick_edit(self) -> None:
+        """The menu of quick edits: port, build step, env var, lang and entry, local files."""
+        if self._loaded:
+            self.quick_edit()
+
+    @work(exclusive=True, group="config-dialog", exit_on_error=False)
+    async def quick_edit(self) -> None:
+        choice = await ask(self.app, ActionsDialog(self._quick_actions()))
+        if choice == "port":
+            values = await ask(self.app, dialogs.port_dialog())
+            if values:
+                port = int(values[0])
+                self.post_message(
+                    self.Edit(lambda t: orb_toml.add_port(t, port), f"exposed port {port}")
+                )
+        elif choice == "step":
+            values = await ask(self.app, dialogs.build_step_dialog())
+            if values:
+                step = values[0].strip()
+                self.post_message(
+                    self.Edit(lambda t: orb_toml.add_build_step(t, step), "added a build step")
+                )
+        elif choice == "env":
+            values = await ask(self.app, dialogs.env_dialog())
+            if values:
+                name, value = values[0].strip(), values[1]
+                self.post_message(
+                    self.Edit(lambda t: orb_toml.set_env(t, name, value), f"set {name}")
+                )
+        elif choice == "agent":
+            await self._ask_agent()
+        elif choice in ("open-file", "upload-file", "computer"):
+            self.post_message(self.Menu(choice))
+
+    async def _ask_agent(self) -> None:
+        agent = (self.report.data or {}).get("agent") if self.report else None
+        agent = agent if isinstance(agent, dict) else {}
+        lang, entry = str(agent.get("lang", "python")), str(agent.get("entry", ""))
+        values = await ask(self.app, dialogs.agent_dialog(orb_toml.LANGS, lang, entry))
+        if values:
+            lang, entry = values[0].strip(), values[1].strip()
+            edit = lambda t: orb_toml.set_agent(t, lang=lang, entry=entry)  # noqa: E731
+            self.post_message(self.Edit(edit, f"agent runs {lang} {entry}"))
+
+    def _quick_actions(self) -> list[tuple[str, str]]:
+        actions = [
+            ("port", "Expose a port            [ports] expose"),
+            ("step", "Add a build step         [build] steps"),
+            ("env", "Set an env var           [agent.env]"),
+            ("agent", "Switch lang / entry      [agent]"),
+            ("open-file", "Open a local orb.toml…"),
+        ]
+        if self.target is not None and self.target.path is not None and self.computer is not None:
+            actions.append(("upload-file", f"Upload this file to {self.computer.name}"))
+            actions.append(("computer", f"Back to the orb.toml of {self.computer.name}"))
+        return actions
+
+    def on_config_editor_edit(self, message: Edit) -> None:
+        try:
+            edited = message.edit(self.text_area.text)
+        except orb_toml.EditError as exc:
+            self.notify(f"cannot edit: {exc}", severity="error", timeout=8)
+            return
+        self._replace_all(edited)
+        self._validate()
+        self.notify(message.done, timeout=3)
+
+    def on_config_editor_menu(self, message: Menu) -> None:
+        if message.choice == "open-file":
+            self.action_open_file()
+        elif message.choice == "computer" and self.computer is not None:
+            self.open(Target(computer=self.computer))
+        elif (
+            message.choice == "upload-file"
+            and self.computer is not None
+            and self.target is not None
+        ):
+            self.upload_file(self.computer, self.target, self.text_area.text)
+
+    @work(exclusive=True, group="config-save", exit_on_error=False)
+    async def upload_file(self, computer: Computer, source: Target, text: str) -> None:
+        """Upload a local file's buffer to `computer`, after showing what it replaces."""
+        if orb_app(self).refuse_if_read_only("config upload"):
+            return
+        if not orb_toml.check(text).syntax_ok:
+            self.notify("not uploaded: the file is not valid TOML", severity="error")
+            return
+        target = Target(computer=computer)
+        try:
+            current = await client_of(self).get_config(computer.id)
+            diff = unified_diff(
+                current or "", text, before_name="on the server", after_name=str(source.path)
+            )
+            body = f"Replace the orb.toml of {target.label} with {source.path}?"
+            choices = [Choice("cancel", "Cancel", "primary"), Choice("upload", "Upload", "warning")]
+            if (
+                await ask(self.app, ChoiceDialog("Upload a local file", body, choices, diff=diff))
+                != "upload"
+            ):
+                return
+            upload = await client_of(self).upload_config(computer.id, text)
+        except OrbError as exc:
+            self.post_message(self.Failed(target, f"not uploaded: {exc}"))
+            return
+        self.post_message(self.Saved(target, text, upload.summary))
