@@ -32,6 +32,11 @@ EVENTS = (
 """Every event type the API documents, in the order the dialog lists them."""
 
 
+def events_text(events: tuple[str, ...]) -> str:
+    """A webhook's events for its table cell: `all` when it has every one."""
+    return "all" if set(EVENTS) <= set(events) else ", ".join(events)
+
+
 @dataclass(frozen=True)
 class NewWebhook:
     """What the new-webhook dialog asks the server for."""
@@ -173,7 +178,7 @@ class WebhooksScreen(OrgScreen):
     def on_mount(self) -> None:
         self.title = "Webhooks"
         webhooks = self.query_one("#webhooks-table", DataTable)
-        webhooks.add_columns("URL", "Events", "Created (UTC)")
+        webhooks.add_columns("URL", "Created (UTC)", "Events")
         deliveries = self.query_one("#deliveries-table", DataTable)
         for label, key in DELIVERY_COLUMNS:
             deliveries.add_column(label, key=key)
@@ -218,7 +223,9 @@ class WebhooksScreen(OrgScreen):
                 table.remove_row(row_key)
         for hook in message.webhooks:
             if hook.id not in table.rows:
-                table.add_row(hook.url, ", ".join(hook.events), when(hook.created_at), key=hook.id)
+                table.add_row(
+                    hook.url, when(hook.created_at), events_text(hook.events), key=hook.id
+                )
         count = len(message.webhooks)
         summary = f"{count} webhook{'s' if count != 1 else ''}"
         self.set_status(f"{summary} · {self.note}" if self.note else f"{summary}; n new, d delete")
