@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from orb_tui.ui.terminal.emulator import TerminalScreen
 
 
@@ -227,3 +230,15 @@ def test_full_reset() -> None:
     assert rows(screen) == ["", "", "", ""]
     assert screen.cursor.attrs.fg == "default"
     assert not screen.app_cursor
+
+
+def test_the_emulator_loads_no_ui_or_network_code() -> None:
+    code = (
+        "import sys, orb_tui.ui.terminal.emulator as _;"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich', 'websockets',"
+        " 'httpx'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"

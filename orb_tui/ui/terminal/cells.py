@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 from pyte.graphics import FG_BG_256
+from pyte.screens import wcwidth
 
 #: Names of the eight base colours, as pyte names them ("brown" is yellow).
 BASE_COLORS = ("black", "red", "green", "brown", "blue", "magenta", "cyan", "white")
@@ -57,6 +58,8 @@ class Cell(NamedTuple):
 
 #: Attributes in effect after ``SGR 0``.
 DEFAULT_ATTRS = Cell(" ")
+#: ``data`` of the cell right of a wide character.
+STUB = ""
 
 
 class Row(list[Cell]):
@@ -179,3 +182,36 @@ def apply_sgr(attrs: Cell, params: str) -> Cell:
             _apply_code(fields, code)
     fields[0] = " "
     return _new_cell(Cell, fields)
+
+
+def fit_row(row: Row, columns: int) -> None:
+    """Cut or pad ``row`` to ``columns`` cells, never leaving half a wide character."""
+    if len(row) > columns:
+        del row[columns:]
+        if row and row[-1].data and wcwidth(row[-1].data[0]) == 2:
+            row[-1] = row[-1]._replace(data=" ")
+    elif len(row) < columns:
+        row.extend([DEFAULT_ATTRS] * (columns - len(row)))
+    row.version += 1
+
+
+def row_text(row: list[Cell]) -> str:
+    """A row as text: wide characters once; half of a broken wide character is a space."""
+    text = "".join([cell.data for cell in row])
+    if text.isascii() and len(text) == len(row):
+        return text
+    parts: list[str] = []
+    wide = False
+    for x, cell in enumerate(row):
+        data = cell.data
+        if data == STUB:
+            if not wide:
+                parts.append(" ")
+            wide = False
+            continue
+        wide = wcwidth(data[0]) == 2
+        if wide and (x + 1 >= len(row) or row[x + 1].data != STUB):
+            wide = False
+            data = " "
+        parts.append(data)
+    return "".join(parts)

@@ -15,7 +15,7 @@ from rich.style import Style
 from textual.color import Color as TextualColor
 from textual.strip import Strip
 
-from orb_tui.ui.terminal.cells import COLOR_INDEX, DEFAULT_ATTRS, Cell
+from orb_tui.ui.terminal.cells import COLOR_INDEX, DEFAULT_ATTRS, STUB, Cell
 
 if TYPE_CHECKING:
     from orb_tui.ui.terminal.emulator import TerminalScreen
@@ -169,10 +169,10 @@ def _mend_wide(cells: list[Cell]) -> list[Cell]:
     last = len(cells) - 1
     for x, cell in enumerate(cells):
         data = cell.data
-        if data == "":
+        if data == STUB:
             if x == 0 or not _is_wide(cells[x - 1].data):
                 mended[x] = cell._replace(data=" ")
-        elif _is_wide(data) and (x == last or cells[x + 1].data != ""):
+        elif _is_wide(data) and (x == last or cells[x + 1].data != STUB):
             mended[x] = cell._replace(data=" ")
     return mended
 
