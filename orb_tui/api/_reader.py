@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import field
 from datetime import date, datetime, timezone
 from typing import TypeVar
 
@@ -61,6 +62,17 @@ def parse_date(value: object, what: str) -> date:
     if parsed is None:
         raise ProtocolError(f"{what} is missing")
     return parsed.date()
+
+
+def extra_field() -> Mapping[str, object]:
+    """The `extra` field of a model: unknown fields, not in its repr (they may hold anything)
+    and not part of its equality."""
+    return field(default_factory=dict, repr=False, compare=False)
+
+
+def parse_list(data: object, key: str, parse: Callable[[object], T], what: str) -> list[T]:
+    """Parse a list answer given bare (`[...]`) or wrapped (`{key: [...]}`)."""
+    return [parse(item) for item in unwrap_list(data, key, what)]
 
 
 def unwrap_list(data: object, key: str, what: str) -> list[object]:

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import posixpath
-import ssl
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from types import TracebackType
@@ -16,18 +12,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
 
-from orb_tui.api.errors import (
-    ConnectError,
-    FileTooLarge,
-    NotFound,
-    OrbError,
-    ProtocolError,
-    Timeout,
-    TransportError,
-    Unauthorized,
-    error_from_response,
-    redact,
-)
+from orb_tui.api._http import HttpCore, tls_context, too_large, unverified_tls
+from orb_tui.api.errors import NotFound, ProtocolError, Unauthorized
 from orb_tui.api.models import (
     Agent,
     ApiKey,
@@ -60,48 +46,6 @@ EXEC_DEFAULT_TIMEOUT = 30.0  # the server's default when the body has no `timeou
 _CONFIG_TEXT_KEYS = ("config", "toml", "raw", "content", "text")
 
 
-def origin(url: httpx.URL | str) -> str:
-    """`scheme://host:port` of a URL: what messages name (never a path, query or credentials)."""
-    parts = urlsplit(str(url))
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{host}{port}"
-
-
-def _where(url: httpx.URL) -> str:
-    return f"{origin(url)}{url.path}"
-
-
-def _connect_reason(exc: BaseException) -> str:
-    """A few words on why a connection failed, from the exception and its causes."""
-    seen: BaseException | None = exc
-    texts: list[str] = []
-    while seen is not None and len(texts) < 6:
-        if isinstance(seen, ConnectionRefusedError):
-            return "connection refused"
-        texts.append(str(seen).lower())
-        seen = seen.__cause__ or seen.__context__
-    joined = " ".join(texts)
-    for needle, reason in [
-        ("refused", "connection refused"),
-        ("name or service not known", "unknown host"),
-        ("nodename nor servname", "unknown host"),
-        ("temporary failure in name resolution", "the name could not be resolved"),
-        ("certificate", "the TLS certificate was not accepted"),
-        ("ssl", "the TLS handshake failed"),
-        ("unreachable", "network unreachable"),
-    ]:
-        if needle in joined:
-            return reason
-    return texts[0] if texts and texts[0] else "connection failed"
-
-
-def _seconds(value: float | None) -> str:
-    return "ever" if value is None else f"{value:g} s"
-
-
 def _utc_text(moment: datetime) -> str:
     aware = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     return aware.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -128,16 +72,20 @@ class OrbClient:
         verify: bool = True,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self.api_key = api_key
         self.timeout = timeout
         self._verify = verify
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
-            timeout=timeout,
-            verify=_tls_context() if verify else False,
-            headers={"Accept": "application/json", "User-Agent": "orb-tui"},
+        self._core = HttpCore(
+            self.base_url, api_key, transport=transport, timeout=timeout, verify=verify
         )
+
+    @property
+    def api_key(self) -> str | None:
+        """The key (or login token) sent as Bearer; set it after signing in."""
+        return self._core.api_key
+
+    @api_key.setter
+    def api_key(self, value: str | None) -> None:
+        self._core.api_key = value
 
     def __repr__(self) -> str:
         key = "set" if self.api_key else "none"
@@ -145,7 +93,7 @@ class OrbClient:
 
     async def aclose(self) -> None:
         """Close the connection pool."""
-        await self._http.aclose()
+        await self._core.aclose()
 
     async def __aenter__(self) -> OrbClient:
         return self
@@ -158,128 +106,15 @@ class OrbClient:
     ) -> None:
         await self.aclose()
 
-    # --- transport -------------------------------------------------------------------------
-
-    def _headers(self, extra: Mapping[str, str] | None) -> dict[str, str]:
-        headers = dict(extra or {})
-        if self.api_key:
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        return headers
-
-    def _timeout(self, read: float | None) -> httpx.Timeout:
-        if read is None:
-            return httpx.Timeout(self.timeout)
-        return httpx.Timeout(read, connect=self.timeout)
-
-    @asynccontextmanager
-    async def _stream(
-        self,
-        method: str,
-        path: str,
-        *,
-        subject: str | None = None,
-        read_timeout: float | None = None,
-        json: object = None,
-        content: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        params: Mapping[str, str] | None = None,
-    ) -> AsyncIterator[httpx.Response]:
-        """Send a request and yield the streaming response; error statuses raise ApiError."""
-        request = self._http.build_request(
-            method,
-            path,
-            json=json,
-            content=content,
-            params=params,
-            headers=self._headers(headers),
-            timeout=self._timeout(read_timeout),
-        )
-        try:
-            response = await self._http.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, request, read_timeout) from exc
-        try:
-            if response.status_code >= 400:
-                body = await self._read(response, request, read_timeout)
-                raise error_from_response(
-                    response.status_code,
-                    body,
-                    response.headers,
-                    subject=subject,
-                    secrets=[self.api_key],
-                )
-            yield response
-        finally:
-            await response.aclose()
-
-    async def _read(
-        self, response: httpx.Response, request: httpx.Request, read_timeout: float | None
-    ) -> bytes:
-        try:
-            return await response.aread()
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, request, read_timeout, response) from exc
-
-    def _transport_error(
-        self,
-        exc: httpx.HTTPError,
-        request: httpx.Request,
-        read_timeout: float | None,
-        response: httpx.Response | None = None,
-    ) -> OrbError:
-        where = _where(request.url)
-        if isinstance(exc, httpx.TimeoutException):
-            limit = self.timeout if isinstance(exc, httpx.ConnectTimeout) else read_timeout
-            limit = self.timeout if limit is None else limit
-            return Timeout(f"{where}: no answer within {_seconds(limit)}")
-        if isinstance(exc, httpx.ConnectError):
-            reason = redact(_connect_reason(exc), [self.api_key])
-            return ConnectError(f"cannot reach {origin(request.url)}: {reason}")
-        if response is not None:
-            kind = response.headers.get("content-type", "no content type")
-            return ProtocolError(
-                f"the answer from {where} was cut off ({response.status_code}, {kind})"
-            )
-        if isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)):
-            return TransportError(f"the connection to {origin(request.url)} broke: no answer")
-        reason = redact(str(exc) or type(exc).__name__, [self.api_key])
-        return TransportError(f"request to {where} failed: {reason}")
-
-    async def _call(
-        self,
-        method: str,
-        path: str,
-        *,
-        read_timeout: float | None = None,
-        **kwargs: Any,
-    ) -> object:
-        """One request whose answer is JSON; returns the decoded JSON (None for an empty body)."""
-        async with self._stream(method, path, read_timeout=read_timeout, **kwargs) as response:
-            body = await self._read(response, response.request, read_timeout)
-        return self._decode(response, body)
-
-    @staticmethod
-    def _decode(response: httpx.Response, body: bytes) -> object:
-        if not body.strip():
-            return None
-        try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError):
-            kind = response.headers.get("content-type", "no content type")
-            what = "a cut-off JSON answer" if kind.startswith("application/json") else "not JSON"
-            raise ProtocolError(
-                f"the server answered with {what} ({response.status_code}, {kind})"
-            ) from None
-
     async def _model(
         self, parse: Callable[[object], M], method: str, path: str, **kwargs: Any
     ) -> M:
-        return parse(await self._call(method, path, **kwargs))
+        return parse(await self._core.call(method, path, **kwargs))
 
     async def _list(
         self, parse: Callable[[object], M], key: str, what: str, path: str, **kwargs: Any
     ) -> list[M]:
-        return parse_list(await self._call("GET", path, **kwargs), key, parse, what)
+        return parse_list(await self._core.call("GET", path, **kwargs), key, parse, what)
 
     @staticmethod
     def _computer(computer_id: str) -> str:
@@ -310,7 +145,7 @@ class OrbClient:
         return await self._model(CreatedKey.from_json, "POST", "/v1/keys", json={"name": name})
 
     async def revoke_key(self, key_id: str) -> None:
-        await self._call(
+        await self._core.call(
             "DELETE", f"/v1/keys/{quote(key_id, safe='')}", subject=f"key {key_id[:8]}"
         )
 
@@ -334,7 +169,9 @@ class OrbClient:
         return await self._model(Computer.from_json, "POST", "/v1/computers", json=body)
 
     async def delete_computer(self, computer_id: str) -> None:
-        await self._call("DELETE", self._computer(computer_id), subject=self._subject(computer_id))
+        await self._core.call(
+            "DELETE", self._computer(computer_id), subject=self._subject(computer_id)
+        )
 
     # --- config and build ------------------------------------------------------------------
 
@@ -357,8 +194,10 @@ class OrbClient:
         """
         path = f"{self._computer(computer_id)}/config"
         try:
-            async with self._stream("GET", path, subject=self._subject(computer_id)) as response:
-                body = await self._read(response, response.request, None)
+            async with self._core.stream(
+                "GET", path, subject=self._subject(computer_id)
+            ) as response:
+                body = await self._core.read(response, response.request, None)
         except NotFound as exc:
             if exc.code == "no_config":
                 return None
@@ -369,7 +208,7 @@ class OrbClient:
         kind = response.headers.get("content-type", "")
         if "json" not in kind:
             return body.decode("utf-8", errors="replace")
-        data = self._decode(response, body)  # the cloud may wrap it; tolerate that
+        data = self._core.decode(response, body)  # the cloud may wrap it; tolerate that
         if data is None or isinstance(data, str):
             return data
         if isinstance(data, Mapping):
@@ -489,7 +328,7 @@ class OrbClient:
             FileTooLarge: the file is bigger than `max_bytes` (checked before and while reading).
         """
         subject = f"{path} on {self._subject(computer_id)}"
-        async with self._stream(
+        async with self._core.stream(
             "GET",
             self._file_path(computer_id, path),
             subject=subject,
@@ -499,21 +338,8 @@ class OrbClient:
             declared = response.headers.get("content-length", "")
             size = int(declared) if declared.isdigit() else None
             if size is not None and size > max_bytes:
-                raise _too_large(path, max_bytes, size)
-            return await self._read_capped(response, path, max_bytes)
-
-    async def _read_capped(self, response: httpx.Response, path: str, max_bytes: int) -> bytes:
-        chunks: list[bytes] = []
-        total = 0
-        try:
-            async for chunk in response.aiter_bytes():
-                total += len(chunk)
-                if total > max_bytes:
-                    raise _too_large(path, max_bytes, None)
-                chunks.append(chunk)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, response.request, None, response) from exc
-        return b"".join(chunks)
+                raise too_large(path, max_bytes, size)
+            return await self._core.read_capped(response, path, max_bytes)
 
     # --- usage and webhooks ----------------------------------------------------------------
 
@@ -534,7 +360,7 @@ class OrbClient:
         return await self._model(CreatedWebhook.from_json, "POST", "/v1/webhooks", json=body)
 
     async def delete_webhook(self, webhook_id: str) -> None:
-        await self._call(
+        await self._core.call(
             "DELETE",
             f"/v1/webhooks/{quote(webhook_id, safe='')}",
             subject=f"webhook {webhook_id[:8]}",
@@ -568,23 +394,5 @@ class OrbClient:
             cols=cols,
             rows=rows,
             connect_timeout=self.timeout,
-            ssl_context=_tls_context() if self._verify else _unverified_tls(),
+            ssl_context=tls_context() if self._verify else unverified_tls(),
         )
-
-
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # Loading the CA bundle costs 30-200 ms; every client (and every sign-in probe) shares one.
-    return httpx.create_ssl_context()
-
-
-def _unverified_tls() -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    return context
-
-
-def _too_large(path: str, limit: int, size: int | None) -> FileTooLarge:
-    shown = f"{limit / (1 << 20):g} MiB" if limit >= 1 << 20 else f"{limit} bytes"
-    return FileTooLarge(f"{path} is larger than {shown}; too big to show", limit=limit, size=size)
