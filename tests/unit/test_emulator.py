@@ -242,3 +242,9 @@ def test_the_emulator_loads_no_ui_or_network_code() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_deleting_the_top_line_does_not_feed_the_scrollback() -> None:
+    screen = screen_with("1\r\n2\r\n3\x1b[H\x1b[2M")
+    assert rows(screen) == ["3", "", "", ""]
+    assert not screen.scrollback

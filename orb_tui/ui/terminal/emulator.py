@@ -158,24 +158,20 @@ class TerminalScreen(ScreenState):
 
     # -- scrolling ---------------------------------------------------------------------------
 
-    def _scroll_up(self, top: int, bottom: int, count: int) -> None:
-        """Move rows top..bottom up by ``count``; rows leaving the top of the screen are kept."""
+    def _scroll_up(self, top: int, bottom: int, count: int, *, keep: bool = False) -> None:
+        """Move rows top..bottom up by ``count``; ``keep`` puts the rows leaving into the
+        scrollback (only lines leaving the top of the primary screen belong there)."""
         buffer = self.buffer
-        if count == 1:
-            row = buffer.pop(top)
-            buffer.insert(bottom, self._blank_row())
-            if top == 0 and not self.alternate:
-                self.scrollback.append(row)
-            if len(self.dirty) < self.lines:
-                self.dirty.update(range(top, bottom + 1))
-            return
         count = min(max(count, 1), bottom - top + 1)
-        if top == 0 and not self.alternate and self.scrollback.maxlen:
+        if keep and top == 0 and not self.alternate:
             self.scrollback.extend(buffer[:count])
-        del buffer[top : top + count]
-        buffer[bottom + 1 - count : bottom + 1 - count] = self._blank_rows(
-            count, self._erase_cell()
-        )
+        if count == 1:  # the common case: one more line of output
+            del buffer[top]
+            buffer.insert(bottom, self._blank_row())
+        else:
+            del buffer[top : top + count]
+            blank = self._blank_rows(count, self._erase_cell())
+            buffer[bottom + 1 - count : bottom + 1 - count] = blank
         self._mark(top, bottom)
 
     def _scroll_down(self, top: int, bottom: int, count: int) -> None:
@@ -195,7 +191,7 @@ class TerminalScreen(ScreenState):
         top, bottom = margins if margins else (0, self.lines - 1)
         y = self.cursor.y
         if y == bottom:
-            self._scroll_up(top, bottom, 1)
+            self._scroll_up(top, bottom, 1, keep=True)
         elif y < self.lines - 1:
             self.cursor.y = y + 1
 
@@ -210,7 +206,7 @@ class TerminalScreen(ScreenState):
 
     def scroll_up(self, count: int = 0) -> None:
         """SU: scroll the region up ``count`` lines."""
-        self._scroll_up(*self._region(), count)
+        self._scroll_up(*self._region(), count, keep=True)
 
     def scroll_down(self, count: int = 0) -> None:
         """SD: scroll the region down ``count`` lines."""
@@ -227,13 +223,7 @@ class TerminalScreen(ScreenState):
         """DL: delete lines at the cursor row; blank lines enter at the bottom margin."""
         top, bottom = self._region()
         if top <= self.cursor.y <= bottom:
-            buffer = self.buffer
-            count = min(count or 1, bottom - self.cursor.y + 1)
-            del buffer[self.cursor.y : self.cursor.y + count]
-            buffer[bottom + 1 - count : bottom + 1 - count] = self._blank_rows(
-                count, self._erase_cell()
-            )
-            self._mark(self.cursor.y, bottom)
+            self._scroll_up(self.cursor.y, bottom, count or 1)
             self.cursor.x = 0
 
     def set_margins(self, top: int | None = None, bottom: int | None = None) -> None:

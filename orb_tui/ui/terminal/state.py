@@ -16,6 +16,17 @@ __all__ = ["Cursor", "ScreenState"]
 
 _DEC_GRAPHICS = dict(zip(range(0x5F, 0x7F), " ◆▒␉␌␍␊°±␤␋┘┐┌└┼⎺⎻─⎼⎽├┤┴┬│≤≥π≠£·", strict=True))
 _MOUSE_MODES = (9, 1000, 1002, 1003)
+# Private modes that only switch an attribute the widget or renderer reads.
+_FLAG_MODES = {
+    1: "app_cursor",
+    5: "reverse_video",
+    1004: "focus_events",
+    1006: "mouse_sgr",
+    2004: "bracketed_paste",
+    2026: "synchronized",
+}
+# Private modes DECRQM reports as set or reset; others are "not recognised".
+_KNOWN_MODES = {3, 6, 7, 25, 47, 1047, 1048, 1049, *_MOUSE_MODES, *_FLAG_MODES}
 
 
 class Cursor:
@@ -59,6 +70,7 @@ class ScreenState(pyte.Screen):
         self._cell_caches: dict[Cell, CellCache] = {}
         self._cells = CellCache(DEFAULT_ATTRS)
         self._sgr_cache: dict[tuple[Cell, str], Cell] = {}
+        self._erase_cells: dict[str, Cell] = {}
         self.reset()
 
     # -- state -------------------------------------------------------------------------------
@@ -135,7 +147,14 @@ class ScreenState(pyte.Screen):
     def _erase_cell(self) -> Cell:
         """The cell erasing leaves behind: blank, in the current background (like xterm)."""
         bg = self.cursor.attrs.bg
-        return DEFAULT_ATTRS if bg == "default" else Cell(" ", bg=bg)
+        if bg == "default":
+            return DEFAULT_ATTRS
+        cell = self._erase_cells.get(bg)
+        if cell is None:
+            if len(self._erase_cells) > 256:
+                self._erase_cells.clear()
+            cell = self._erase_cells[bg] = Cell(" ", bg=bg)
+        return cell
 
     def _cells_for(self, attrs: Cell) -> CellCache:
         cache = self._cell_caches.get(attrs)
@@ -254,58 +273,42 @@ class ScreenState(pyte.Screen):
             self.mode.discard(mode)
 
     def _private_mode(self, mode: int, on: bool) -> None:
-        if mode == 1:
-            self.app_cursor = on
-        elif mode in (3, 6):
-            if mode == 3:
-                self.margins = None
-                self.erase_in_display(2)
-            self.cursor_position()
-        elif mode == 25:
-            self.cursor.hidden = not on
-        elif mode == 5:
-            self.reverse_video = on
-            self.dirty.update(range(self.lines))
-        elif mode in (47, 1047, 1049):
-            self._switch_screen(on, clear=mode != 47, save=mode == 1049)
-        elif mode == 1048:
-            (self.save_cursor if on else self.restore_cursor)()
+        if mode in _FLAG_MODES:
+            setattr(self, _FLAG_MODES[mode], on)
+            if mode in (5, 2026):
+                self.dirty.update(range(self.lines))  # every row looks different / may show
         elif mode in _MOUSE_MODES:
             self.mouse_mode = mode if on else 0
-        elif mode == 1006:
-            self.mouse_sgr = on
-        elif mode == 1004:
-            self.focus_events = on
-        elif mode == 2004:
-            self.bracketed_paste = on
-        elif mode == 2026:
-            self.synchronized = on
-            self.dirty.update(range(self.lines))
+        elif mode in (47, 1047, 1049):
+            self._switch_screen(on, clear=mode != 47, save=mode == 1049)
+        elif mode == 25:
+            self.cursor.hidden = not on
+        elif mode == 1048:
+            (self.save_cursor if on else self.restore_cursor)()
+        elif mode == 3:  # DECCOLM: no switch to 132 columns, but clear and home (as tmux does)
+            self.margins = None
+            self.erase_in_display(2)
+            self.cursor_position()
+        elif mode == 6:
+            self.cursor_position()
 
     def _switch_screen(self, on: bool, *, clear: bool, save: bool) -> None:
-        """Enter or leave the alternate screen (47, 1047, 1049)."""
+        """Enter (1049 saves the cursor, 1047/1049 clear) or leave the alternate screen."""
         if on and save:
             self.save_cursor()
-        if on == self.alternate:
-            if on and clear:
-                self._alt[:] = self._blank_rows(self.lines)
-                self.dirty.update(range(self.lines))
-            return
-        if clear and on:
+        if clear and (on or (self.alternate and not save)):
             self._alt[:] = self._blank_rows(self.lines)
-        if clear and not on and not save:
-            self._alt[:] = self._blank_rows(self.lines)
-        self.alternate = on
-        self.buffer = self._alt if on else self._primary
-        if save and not on:
-            self.restore_cursor()
+        if on != self.alternate:
+            self.alternate = on
+            self.buffer = self._alt if on else self._primary
+            if save and not on:
+                self.restore_cursor()
         self.dirty.update(range(self.lines))
 
     def report_mode(self, mode: int, *, private: bool = False) -> None:
         """DECRQM: answer whether ``mode`` is set (1), reset (2) or unknown (0)."""
-        known = {1, 5, 6, 7, 25, 47, 1000, 1002, 1003, 1004, 1006, 1047, 1049, 2004, 2026}
         key = mode << 5 if private else mode
-        if (private and mode in known) or (not private and mode in (mo.IRM, mo.LNM)):
+        if (private and mode in _KNOWN_MODES) or (not private and mode in (mo.IRM, mo.LNM)):
             state = 1 if key in self.mode else 2
         else:
             state = 0
