@@ -84,6 +84,16 @@ def too_large(path: str, limit: int, size: int | None) -> FileTooLarge:
     return FileTooLarge(f"{path} is larger than {shown}; too big to show", limit=limit, size=size)
 
 
+def _redirected(response: httpx.Response) -> ProtocolError:
+    # Redirects are not followed: the Bearer key must not travel to another host unasked.
+    target = response.headers.get("location", "")
+    where = origin(response.request.url.join(target)) if target else "another address"
+    return ProtocolError(
+        f"{_where(response.request.url)} redirected to {where} ({response.status_code}): "
+        "set the API URL to that address"
+    )
+
+
 class HttpCore:
     """Sends requests with the Bearer key and maps every failure onto the OrbError tree."""
 
@@ -157,6 +167,8 @@ class HttpCore:
                     subject=subject,
                     secrets=[self.api_key],
                 )
+            if response.is_redirect:
+                raise _redirected(response)
             yield response
         finally:
             await response.aclose()

@@ -287,3 +287,15 @@ async def test_the_key_is_in_no_error_from_the_client() -> None:
     assert [type(e) for e in errors] == [ConnectError, Timeout, ServerError]
     for err in errors:
         assert KEY not in str(err) and KEY not in repr(err) and KEY not in err.message
+
+
+async def test_a_redirect_is_not_followed_and_says_where() -> None:
+    moved = httpx.Response(301, headers={"location": f"https://api.example/v1/computers?key={KEY}"})
+    async with client_answering(lambda r: moved) as c:
+        with pytest.raises(ProtocolError) as caught:
+            await c.list_computers()
+    assert str(caught.value) == (
+        "http://127.0.0.1:8765/v1/computers redirected to https://api.example (301): "
+        "set the API URL to that address"
+    )
+    assert KEY not in repr(caught.value)
