@@ -10,7 +10,7 @@ from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import Unauthorized
 from orb_tui.config.credentials import mask_key
 from orb_tui.ui.screens.keys import KeysScreen, NewKeyDialog
-from orb_tui.ui.screens.org_dialogs import OnceDialog
+from orb_tui.ui.screens.org_base import OnceDialog
 from orb_tui.ui.widgets.dialogs import ConfirmDialog
 
 

@@ -17,7 +17,7 @@ from test_org_support import (
 from textual.widgets import DataTable, Input, SelectionList
 
 from orb_tui.api.client import OrbClient
-from orb_tui.ui.screens.org_dialogs import OnceDialog
+from orb_tui.ui.screens.org_base import OnceDialog
 from orb_tui.ui.screens.webhooks import NewWebhookDialog, WebhooksScreen
 from orb_tui.ui.widgets.dialogs import ConfirmDialog
 

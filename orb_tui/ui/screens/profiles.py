@@ -18,8 +18,7 @@ from orb_tui.api.errors import OrbError, Unauthorized
 from orb_tui.config.credentials import CredentialsError, load_credentials, mask_key, save_credential
 from orb_tui.config.settings import CLOUD_URL, Endpoint, Profile, load_settings, save_profile
 from orb_tui.config.toml_io import TomlSyntaxError
-from orb_tui.ui.screens.keys import OrgScreen
-from orb_tui.ui.screens.org_dialogs import OrgDialog
+from orb_tui.ui.screens.org_base import OrgDialog, OrgScreen
 
 PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

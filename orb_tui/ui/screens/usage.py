@@ -16,7 +16,7 @@ from textual.widgets import Footer, Header, Static, Tab, Tabs
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import DailyUsage, Usage
-from orb_tui.ui.screens.keys import OrgScreen
+from orb_tui.ui.screens.org_base import OrgScreen
 from orb_tui.ui.widgets.usage_chart import UsageChart, format_amount
 
 if TYPE_CHECKING:

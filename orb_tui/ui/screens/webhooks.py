@@ -14,8 +14,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Label, SelectionLi
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import CreatedWebhook, Delivery, Webhook
-from orb_tui.ui.screens.keys import OrgScreen, when
-from orb_tui.ui.screens.org_dialogs import OnceDialog, OrgDialog
+from orb_tui.ui.screens.org_base import OnceDialog, OrgDialog, OrgScreen, when
 from orb_tui.ui.widgets.dialogs import ConfirmDialog
 
 if TYPE_CHECKING:

@@ -1,16 +1,21 @@
-"""Dialogs shared by the org screens: a form base and the one-time display of a new secret."""
+"""What the org screens share: their base screen, a form dialog, and the one-time display of a secret."""
 
 from __future__ import annotations
 
-from typing import ClassVar, Generic, TypeVar
+from datetime import datetime
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar, cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import Button, Label, Static
 
 from orb_tui.config.credentials import mask_key
+
+if TYPE_CHECKING:
+    from orb_tui.api.client import OrbClient
+    from orb_tui.ui.app import OrbApp
 
 T = TypeVar("T")
 
@@ -49,6 +54,74 @@ OrgDialog, OnceDialog {
     min-width: 10;
 }
 """
+
+
+NOT_SIGNED_IN = "not signed in: press P for Profiles to sign in or register"
+
+ORG_SCREEN_CSS = """
+.org-screen-heading { padding: 0 1; color: $text-muted; height: auto; }
+.org-screen-status { padding: 0 1; height: auto; max-height: 3; }
+.org-screen-status.-error { color: $error; }
+.org-screen-body DataTable { height: 1fr; }
+"""
+
+
+def when(value: object) -> str:
+    """A creation time as `2026-11-28 20:15` (UTC), or an empty cell."""
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+
+
+class OrgScreen(Screen[None]):
+    """What the org screens share: the typed app, a status line, and leaving with q or Escape."""
+
+    DEFAULT_CSS = ORG_SCREEN_CSS
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "back", "Back", id="org-back"),
+        # The app's K/W/U/P again, hidden: they keep the footer short at 80 columns and
+        # replace this screen instead of piling org screens up.
+        Binding("K", "org_screen('keys')", "Keys", show=False, id="keys-screen"),
+        Binding("W", "org_screen('webhooks')", "Webhooks", show=False, id="webhooks-screen"),
+        Binding("U", "org_screen('usage')", "Usage", show=False, id="usage-screen"),
+        Binding("P", "org_screen('profiles')", "Profiles", show=False, id="profiles-screen"),
+    ]
+    ORG_NAME = ""
+    """This screen's name in the app's org_screen action."""
+
+    @property
+    def orb(self) -> OrbApp:
+        """The app, typed: org screens only run inside an OrbApp."""
+        return cast("OrbApp", self.app)
+
+    def signed_in_client(self) -> OrbClient | None:
+        """The app's client, or None after saying on the status line that nobody is signed in."""
+        client = self.orb.client
+        if client is None:
+            self.set_status(NOT_SIGNED_IN, error=True)
+        return client
+
+    def set_status(self, text: str, *, error: bool = False) -> None:
+        """Say what happened (or went wrong) on the screen's status line."""
+        status = self.query_one(".org-screen-status", Static)
+        status.update(text)
+        status.set_class(error, "-error")
+
+    def heading(self) -> str:
+        """Which endpoint this screen is showing, for the line under the header."""
+        client = self.orb.client
+        if client is None:
+            return NOT_SIGNED_IN
+        profile = self.orb.profile_name or "(no profile)"
+        return f"profile {profile} at {client.base_url}"
+
+    def action_back(self) -> None:
+        """Return to the screen below."""
+        self.dismiss(None)
+
+    def action_org_screen(self, name: str) -> None:
+        """Open another org screen in place of this one."""
+        if name != self.ORG_NAME:
+            self.app.pop_screen()
+            self.orb.action_org_screen(name)
 
 
 class OrgDialog(ModalScreen[T], Generic[T]):
