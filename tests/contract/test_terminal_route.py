@@ -17,9 +17,9 @@ from orb_tui.api.terminal import TerminalChannel
 
 async def _read_until(channel: TerminalChannel, needle: bytes, timeout: float = 10.0) -> bytes:
     seen = b""
-    async with asyncio.timeout(timeout):
-        while needle not in seen:
-            seen += await channel.recv()
+    deadline = time.monotonic() + timeout
+    while needle not in seen:
+        seen += await asyncio.wait_for(channel.recv(), max(deadline - time.monotonic(), 0.01))
     return seen
 
 
