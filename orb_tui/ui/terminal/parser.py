@@ -70,6 +70,7 @@ class Parser(pyte.Stream):
 
     def _parse(self, data: str) -> None:
         screen = self.screen
+        draw, sgr, csi = screen.draw, screen.sgr, self._csi.get
         match = _TOKEN.match
         pos, end = 0, len(data)
         while pos < end:
@@ -81,32 +82,31 @@ class Parser(pyte.Stream):
             kind = m.lastindex
             try:
                 if kind == 1:
-                    screen.draw(m.group(1))
+                    draw(m.group(1))
                 elif kind == 6:
-                    self._csi_dispatch(*m.group(2, 3, 4, 5))
-                    if m.group(6):
-                        screen.draw(m.group(6))
+                    prefix, params, inter, final, text = m.group(2, 3, 4, 5, 6)
+                    try:
+                        if prefix or inter:
+                            self._csi_variant(prefix, csi_numbers(params), inter, final)
+                        elif final == "m":
+                            sgr(params)
+                        else:
+                            handler = csi(final)
+                            if handler is not None:
+                                handler(*csi_numbers(params))
+                    except Exception:  # a bad sequence must not lose the text after it
+                        pass
+                    if text:
+                        draw(text)
                 elif kind == 7:
                     screen.next_line()
-                    if m.group(7):
-                        screen.draw(m.group(7))
+                    text = m.group(7)
+                    if text:
+                        draw(text)
                 else:
                     self._rare_token(m, kind)
             except Exception:  # skip the bad sequence, keep the rest of the chunk
                 continue
-
-    def _csi_dispatch(self, prefix: str, params: str, inter: str, final: str) -> None:
-        try:
-            if prefix or inter:
-                self._csi_variant(prefix, csi_numbers(params), inter, final)
-            elif final == "m":
-                self.screen.sgr(params)
-            else:
-                handler = self._csi.get(final)
-                if handler is not None:
-                    handler(*csi_numbers(params))
-        except Exception:  # a bad sequence must not lose the text after it
-            return
 
     def _csi_variant(self, prefix: str, numbers: tuple[int, ...], inter: str, final: str) -> None:
         """CSI sequences with a private prefix or intermediates; unknown ones are ignored."""

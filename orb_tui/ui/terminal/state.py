@@ -69,7 +69,7 @@ class ScreenState(pyte.Screen):
         self.scrollback: deque[Row] = deque(maxlen=max(scrollback, 0))
         self._cell_caches: dict[Cell, CellCache] = {}
         self._cells = CellCache(DEFAULT_ATTRS)
-        self._sgr_cache: dict[tuple[Cell, str], Cell] = {}
+        self._sgr_cache: dict[tuple[Cell, str], tuple[Cell, CellCache]] = {}
         self._erase_cells: dict[str, Cell] = {}
         self.reset()
 
@@ -170,6 +170,15 @@ class ScreenState(pyte.Screen):
         return (margins.top, margins.bottom) if margins else (0, self.lines - 1)
 
     # -- cursor ------------------------------------------------------------------------------
+
+    def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
+        """CUP/HVP: move to 1-based ``line`` and ``column`` (relative to the region in DECOM)."""
+        if mo.DECOM in self.mode:
+            super().cursor_position(line, column)
+            return
+        cursor = self.cursor
+        cursor.x = min(max((column or 1) - 1, 0), self.columns - 1)
+        cursor.y = min(max((line or 1) - 1, 0), self.lines - 1)
 
     def cursor_up(self, count: int | None = None) -> None:
         """CUU: up, stopping at the top margin when inside the region."""
@@ -327,14 +336,14 @@ class ScreenState(pyte.Screen):
 
     def sgr(self, params: str) -> None:
         """SGR from its parameter string (``"1;38;5;208"``), cached per attributes and string."""
-        attrs = self.cursor.attrs
-        key = (attrs, params)
-        new = self._sgr_cache.get(key)
-        if new is None:
+        key = (self.cursor.attrs, params)
+        entry = self._sgr_cache.get(key)
+        if entry is None:
             if len(self._sgr_cache) > 4096:
                 self._sgr_cache.clear()
-            new = self._sgr_cache[key] = apply_sgr(attrs, params)
-        self.cursor.attrs = new
+            attrs = apply_sgr(self.cursor.attrs, params)
+            entry = self._sgr_cache[key] = (attrs, self._cells_for(attrs))
+        self.cursor.attrs, self._cells = entry
 
     def select_graphic_rendition(self, *attrs: int, **kwargs: object) -> None:
         """SGR from integers (pyte's interface); the parser passes the raw string instead."""
