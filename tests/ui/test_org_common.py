@@ -75,3 +75,17 @@ async def test_org_keys_replace_the_org_screen(make_test_app) -> None:
         assert len(app.screen_stack) == 3
         await pilot.press("escape")
         await until(pilot, lambda: len(app.screen_stack) == 2, "back on the main screen")
+
+
+async def test_the_keymap_remaps_org_bindings(make_test_app) -> None:
+    app = make_test_app(keymap={"new-key": "plus", "org-back": "backspace"})
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_screen(pilot, KeysScreen)
+        await pilot.press("n")
+        assert app.screen is screen, "n no longer opens the dialog"
+        await pilot.press("plus")
+        await until(pilot, lambda: isinstance(app.screen, NewKeyDialog), "the dialog on +")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen, "the dialog closed")
+        await pilot.press("backspace")
+        await until(pilot, lambda: not isinstance(app.screen, KeysScreen), "back on backspace")

@@ -18,7 +18,7 @@ async def test_shows_the_totals_the_server_reports(make_test_app, ui_env) -> Non
     async with OrbClient(endpoint.api_url, endpoint.api_key) as orb:
         for name in ("u1", "u2"):
             computer = await orb.create_computer(name, disk_mb=2048)
-        await orb.delete_computer(computer.id)
+            await orb.delete_computer(computer.id)
     app = make_test_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_screen(pilot, UsageScreen)
@@ -26,10 +26,13 @@ async def test_shows_the_totals_the_server_reports(make_test_app, ui_env) -> Non
         async with OrbClient(endpoint.api_url, endpoint.api_key) as orb:
             reported = await orb.usage(*period(30))
         text = screen_text(screen)
-        assert "Computers created 2   destroyed 1" in text
-        assert f"Runtime {format_amount(reported.runtime_gb_hours)} GB-h" in text
+        assert "Computers created 2   destroyed 2" in text
+        assert screen.usage is not None
+        shown = screen.usage.runtime_gb_hours, screen.usage.disk_gb_hours
+        assert shown == (reported.runtime_gb_hours, reported.disk_gb_hours)
         assert reported.disk_gb_hours > 0
-        assert "Disk " in text and "GB-h" in text
+        assert f"Runtime {format_amount(reported.runtime_gb_hours)} GB-h" in text
+        assert f"Disk {format_amount(reported.disk_gb_hours)} GB-h" in text
         assert screen.query_one("#usage-disk", UsageChart).values[-1] > 0
         assert "last 30 days" in status_of(screen)
 
