@@ -333,3 +333,19 @@ def test_resize_in_the_alternate_screen_keeps_the_prompt_of_the_primary() -> Non
     screen.feed("\x1b[?1049l")
     assert rows(screen) == ["3", "$ vim"]
     assert (screen.cursor.x, screen.cursor.y) == (5, 1)
+
+
+def test_an_escape_ends_an_unterminated_string_as_in_xterm() -> None:
+    screen = screen_with("\x1b]0;half a title\x1b[1mbold\x1bPq#0;2\x1b[0m plain")
+    assert rows(screen)[0] == "bold plain"
+    assert screen.title == "half a title"
+    assert screen.buffer[0][0].bold
+
+
+def test_an_escape_ends_a_long_swallowed_string_across_feeds() -> None:
+    screen = screen_with("a\x1bPq" + "#" * 20)
+    screen.feed("~" * 100_000)
+    screen.feed("\x1b")
+    screen.feed("[31mb")
+    assert rows(screen)[0] == "ab"
+    assert screen.buffer[0][1].fg == "red"

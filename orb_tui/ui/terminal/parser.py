@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 __all__ = ["Parser"]
 
 _TEXT = r"[^\x00-\x1f\x7f-\x9f\ud800-\udfff]"  # printable: no C0, DEL, C1 or lone surrogate
+# A string (OSC, DCS...) ends at BEL, ST, CAN or SUB, or at any ESC (which then starts the next
+# sequence), as in xterm's parser: a stray unterminated string cannot hide what follows.
+_IN_STRING = r"[^\x07\x1b\x9c\x18\x1a]"
+_STRING_END = r"(?:[\x07\x9c\x18\x1a]|\x1b\\|(?=\x1b))"
 _ESC_FINALS = "".join(chr(c) for c in range(0x30, 0x7F) if chr(c) not in "P X[]^_")
 # One token per match; the group that matched last tells the kind (see Parser._parse). Text right
 # after a CSI or a CR LF rides in the same token: one loop turn per coloured word or per line.
@@ -25,17 +29,15 @@ _TOKEN = re.compile(
     f"({_TEXT}*)"  # 6 text after the CSI
     f"|\r\n({_TEXT}*)"  # 7 text after the commonest control pair
     r"|([\x00-\x1a\x1c-\x1f\x7f-\x9f\ud800-\udfff])"  # 8 one control (or junk) character
-    r"|\x1b\](.*?)(?:\x07|\x1b\\|\x9c)"  # 9 OSC body
-    r"|(\x1b[PX^_].*?(?:\x1b\\|\x9c|[\x18\x1a]))"  # 10 DCS/SOS/PM/APC: swallowed
-    r"|\x1b([ -/]*)([" + re.escape(_ESC_FINALS) + "])",  # 11 intermediates 12 final
-    re.S,
+    f"|\x1b\\]({_IN_STRING}*){_STRING_END}"  # 9 OSC body
+    f"|(\x1b[PX^_]{_IN_STRING}*{_STRING_END})"  # 10 DCS/SOS/PM/APC: swallowed
+    r"|\x1b([ -/]*)([" + re.escape(_ESC_FINALS) + "])"  # 11 intermediates 12 final
 )
 # What an ESC at the end of a chunk may be the start of (group 1: OSC, group 2: other strings).
-_INCOMPLETE = re.compile(r"\x1b(?:\[[<=>?]?[0-?]*[ -/]*|[ -/]*|(\].*)|([PX^_].*))\Z", re.S)
-_STRING_END = {
-    "osc": re.compile(r"\x07|\x1b\\|\x9c|[\x18\x1a]"),
-    "dcs": re.compile(r"\x1b\\|\x9c|[\x18\x1a]"),
-}
+_INCOMPLETE = re.compile(
+    r"\x1b(?:\[[<=>?]?[0-?]*[ -/]*|[ -/]*|(\]" + _IN_STRING + "*)|([PX^_]" + _IN_STRING + r"*))\Z"
+)
+_END_OF_STRING = re.compile(_STRING_END)
 _MAX_PENDING = 1 << 16  # an unterminated OSC longer than this is swallowed, not buffered
 
 
@@ -52,7 +54,7 @@ class Parser(pyte.Stream):
         super().__init__(screen)
         self.screen = screen
         self._pending = ""
-        self._in_string: str | None = None
+        self._in_string = False  # inside a string too long to buffer: drop until its end
         self._csi = _csi_table(screen)
         self._controls = _control_table(screen)
 
@@ -61,12 +63,12 @@ class Parser(pyte.Stream):
         try:
             if self._pending:
                 data, self._pending = self._pending + data, ""
-            if self._in_string is not None:
+            if self._in_string:
                 data = self._skip_string(data)
             if data:
                 self._parse(data)
         except Exception:  # last resort: a broken screen beats a dead terminal
-            self._pending, self._in_string = "", None
+            self._pending, self._in_string = "", False
 
     def _parse(self, data: str) -> None:
         screen = self.screen
@@ -173,24 +175,19 @@ class Parser(pyte.Stream):
         m = _INCOMPLETE.match(data, pos)
         if m is None:
             return pos + 1  # malformed: drop the ESC, the rest is text
-        if m.group(2) is not None:
-            self._in_string = "dcs"
-        elif m.group(1) is not None and len(data) - pos > _MAX_PENDING:
-            self._in_string = "osc"
+        if m.group(2) is not None or (m.group(1) is not None and len(data) - pos > _MAX_PENDING):
+            self._in_string = True
         else:
             self._pending = data[pos:]
         return len(data)
 
     def _skip_string(self, data: str) -> str:
         """Drop the rest of a swallowed string; returns what follows its terminator."""
-        assert self._in_string is not None
-        m = _STRING_END[self._in_string].search(data)
-        if m is not None:
-            self._in_string = None
-            return data[m.end() :]
-        if data.endswith("\x1b"):
-            self._pending = "\x1b"
-        return ""
+        m = _END_OF_STRING.search(data)
+        if m is None:
+            return ""
+        self._in_string = False
+        return data[m.end() :]
 
 
 def _csi_table(screen: TerminalScreen) -> dict[str, Callable[..., None]]:
