@@ -132,11 +132,8 @@ async def test_no_junk_body_on_any_post_route_gets_a_500(http: httpx.AsyncClient
               "/v1/webhooks", *(f"/v1/computers/{cid}/{r}" for r in
               ("config", "exec", "build", "agents", "agents/demote", "agents/promote"))]  # fmt: skip
     for route in routes:
-        for junk in JUNK:
-            for content_type in ("application/json", "text/plain"):
-                answer = await http.post(
-                    route, content=junk, headers={"Content-Type": content_type}
-                )
-                assert answer.status_code < 500, (route, junk, answer.text)
-                if answer.status_code >= 400:
-                    assert set(answer.json()) == {"error", "message"}
+        for junk, content_type in [(j, "application/json") for j in JUNK] + [(b"{}", "text/plain")]:
+            answer = await http.post(route, content=junk, headers={"Content-Type": content_type})
+            assert answer.status_code < 500, (route, junk, answer.text)
+            if answer.status_code >= 400:
+                assert set(answer.json()) == {"error", "message"}
