@@ -123,3 +123,24 @@ async def test_add_an_endpoint_switch_to_it_then_sign_in(make_test_app, ui_env) 
         await pilot.press("enter")
         await until(pilot, lambda: app.client is not None, "signed in to spare")
     assert load_credentials(ui_env.paths) == {"spare": key}
+
+
+async def test_first_run_opens_profiles_and_register_signs_the_console_in(
+    make_test_app, ui_env
+) -> None:
+    url = ui_env.endpoint.api_url
+    app = make_test_app(endpoint=None)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ProfilesScreen), "the profiles screen")
+        screen = app.screen
+        await until(pilot, lambda: "not signed in" in screen_text(screen), "not signed in")
+        dialog = await open_dialog(pilot, "g")
+        assert dialog.query_one("#profile-name", Input).value == "default"
+        await paste(pilot, f"first-{uuid.uuid4().hex[:10]}@example.com")
+        dialog.query_one("#profile-url", Input).value = url
+        await pilot.press("enter")
+        await until(pilot, lambda: app.client is not None, "signed in")
+        assert app.profile_name == "default"
+        assert "profile default at " + url in screen_text(screen)
+        assert (await app.client.list_computers()).total == 0
+    assert load_settings(ui_env.paths).default_profile == "default"
