@@ -57,11 +57,14 @@ for n in range(1, 10**9):
 """
 
 
+_children: list[tuple[subprocess.Popen[bytes], threading.Thread]] = []
+
+
 class LocalServerError(Exception):
     """The local server could not be found, started or signed in to; the message says why."""
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: subprocess.Popen[bytes], drain: threading.Thread | None = None) -> None:
     if proc.poll() is None:
         proc.terminate()
         try:
@@ -69,6 +72,10 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+    if drain is not None:
+        drain.join(timeout=5)
+    if proc.stdout is not None:
+        proc.stdout.close()
 
 
 def start_server(state_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
@@ -99,9 +106,17 @@ def start_server(state_dir: Path, port: int) -> tuple[subprocess.Popen[bytes], s
             f"the local server did not start within {START_TIMEOUT:.0f} s; see {state_dir / 'server.log'}"
         )
     # keep draining stdout so the child never blocks on a full pipe
-    threading.Thread(target=proc.stdout.read, daemon=True).start()
-    atexit.register(_stop, proc)
+    drain = threading.Thread(target=proc.stdout.read, daemon=True)
+    drain.start()
+    _children.append((proc, drain))
     return proc, url
+
+
+@atexit.register
+def stop_started() -> None:
+    """Stop every server this process started (the console's lifetime is theirs)."""
+    while _children:
+        _stop(*_children.pop())
 
 
 async def _reachable(url: str, key: str | None) -> bool | None:
