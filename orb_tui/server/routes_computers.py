@@ -81,6 +81,8 @@ def router(state: ServerState) -> APIRouter:
             raise not_found("path", "/" + path.strip("/"))
         if target.is_dir():
             return files.listing(root, target)
+        if not target.is_file():  # a FIFO would block the reader forever
+            raise ApiProblem(404, f"/{path.strip('/')} is not a regular file", "not_found")
         return FileResponse(target, media_type="application/octet-stream")
 
     return api

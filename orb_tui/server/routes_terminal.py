@@ -27,9 +27,13 @@ def _size(ws: WebSocket, name: str, default: int) -> int:
     value = ws.query_params.get(name)
     if value is None or value == "":
         return default
-    if not value.isdigit() or not 1 <= int(value) <= MAX_SIZE:
+    try:
+        size = int(value)
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_SIZE:
         raise invalid(name, f"must be a whole number from 1 to {MAX_SIZE}")
-    return int(value)
+    return size
 
 
 def _check(state: ServerState, ws: WebSocket, computer_id: str) -> tuple[int, int]:

@@ -58,6 +58,7 @@ async def test_delete_removes_the_computer_and_its_folder(
         ({"name": "x" * 64}, "name"),
         ({"name": "has space"}, "name"),
         ({"name": "slash/no"}, "name"),
+        ({"name": "newline\n"}, "name"),
         ({"name": 42}, "name"),
         ({}, "name"),
         ({"name": "ok", "runtime_mb": 63}, "runtime_mb"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import httpx
 import pytest
 from server_harness import RunningServer
@@ -20,6 +22,7 @@ async def computer_id(client: OrbClient, server: RunningServer) -> str:
     (data / "host-link").symlink_to("/etc/hostname")
     (data / "out-link").symlink_to("../" * 8 + "etc")
     (data / "inner-link").symlink_to("sub/greeting.txt")
+    os.mkfifo(data / "pipe")
     return computer.id
 
 
@@ -81,6 +84,7 @@ async def test_a_file_written_in_the_sandbox_is_octet_stream(http: httpx.AsyncCl
         "/agent/data/missing.txt",
         "/limits.json",
         "/agentx",
+        "/agent/data/pipe",
     ],
 )
 async def test_anything_outside_agent_is_404(

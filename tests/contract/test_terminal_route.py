@@ -84,3 +84,18 @@ async def test_refusals_come_before_the_upgrade(client: OrbClient, org: Org) -> 
         with pytest.raises(Unauthorized):
             async with stranger.terminal(computer.id):
                 pass
+
+
+@pytest.mark.parametrize("query", ["cols=0", "rows=1001", "cols=%C2%B2", "rows=x"])
+async def test_a_bad_size_is_refused_before_the_upgrade(org: Org, query: str) -> None:
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import InvalidStatus
+
+    async with OrbClient(org.url, org.api_key) as orb:
+        computer = await orb.create_computer("sizes")
+    base = org.url.replace("http://", "ws://")
+    url = f"{base}/v1/computers/{computer.id}/terminal?key={org.api_key}&{query}"
+    with pytest.raises(InvalidStatus) as caught:
+        async with connect(url, compression=None):
+            pass
+    assert caught.value.response.status_code == 422
