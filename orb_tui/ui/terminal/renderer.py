@@ -15,7 +15,7 @@ from rich.style import Style
 from textual.color import Color as TextualColor
 from textual.strip import Strip
 
-from orb_tui.ui.terminal.cells import COLOR_INDEX, DEFAULT_ATTRS, STUB, Cell
+from orb_tui.ui.terminal.cells import COLOR_INDEX, DEFAULT_ATTRS, STUB, Cell, Row
 
 if TYPE_CHECKING:
     from orb_tui.ui.terminal.emulator import TerminalScreen
@@ -40,7 +40,9 @@ class StripRenderer:
     def __init__(self, ansi_colors: Sequence[Color | TextualColor] | None = None) -> None:
         self._palette = _palette(ansi_colors)
         self._styles: dict[tuple[StyleKey, bool], Style] = {}
-        self._rows: OrderedDict[int, tuple[object, int, int, bool, Strip]] = OrderedDict()
+        # id(row) -> (row, (version, columns, reverse video), strip); the row is kept so that
+        # an id reused by a new row after the old one died can never match.
+        self._rows: OrderedDict[int, tuple[Row, tuple[int, int, bool], Strip]] = OrderedDict()
 
     def invalidate(self) -> None:
         """Forget every cached Strip and Style (after a theme or palette change)."""
@@ -76,27 +78,21 @@ class StripRenderer:
             return Strip.blank(columns)
         overlay = set(range(*selection)) if selection else set()
         if cursor and not screen.cursor_hidden and y - scroll_offset == screen.cursor.y:
-            overlay.symmetric_difference_update({min(screen.cursor.x, columns - 1)})
-        reverse = screen.reverse_video
-        if overlay:
-            return self._build(_overlay(row, columns, overlay), columns, reverse)
+            overlay ^= {min(screen.cursor.x, columns - 1)}
+        if overlay:  # the cursor and selected rows change often: not worth caching
+            return self._build(_overlay(row, columns, overlay), columns, screen.reverse_video)
+        return self._cached(row, columns, screen.reverse_video)
+
+    def _cached(self, row: Row, columns: int, reverse: bool) -> Strip:
+        """The row's Strip from the cache, if the row has not changed since it was built."""
         key = id(row)
+        stamp = (row.version, columns, reverse)
         cached = self._rows.get(key)
-        if cached is not None:
-            owner, version, width, was_reversed, strip = cached
-            if (
-                owner is row
-                and version == row.version
-                and (width, was_reversed)
-                == (
-                    columns,
-                    reverse,
-                )
-            ):
-                self._rows.move_to_end(key)
-                return strip
+        if cached is not None and cached[0] is row and cached[1] == stamp:
+            self._rows.move_to_end(key)
+            return cached[2]
         strip = self._build(row, columns, reverse)
-        self._rows[key] = (row, row.version, columns, reverse, strip)
+        self._rows[key] = (row, stamp, strip)
         if len(self._rows) > _CACHE_ROWS:
             self._rows.popitem(last=False)
         return strip
