@@ -3,20 +3,24 @@
 from __future__ import annotations
 
 import importlib
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import httpx
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 
-from orb_tui.api.client import OrbClient
 from orb_tui.config.credentials import mask_key
 from orb_tui.config.paths import Paths
 from orb_tui.config.settings import ConfigProblem, Endpoint, Settings
 from orb_tui.ui.palette import ActionsProvider
 from orb_tui.ui.screens.help import HelpScreen
 from orb_tui.ui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    import httpx
+
+    from orb_tui.api.client import OrbClient
+    from orb_tui.ui.background import BackgroundClient
 
 ORG_SCREENS = {
     "keys": ("orb_tui.ui.screens.keys", "KeysScreen"),
@@ -60,18 +64,42 @@ class OrbApp(App[int]):
         self.transport = transport
         self.endpoint = endpoint
         self.profile_name: str | None = endpoint.profile if endpoint else None
-        self.client: OrbClient | None = self._client_for(endpoint)
+        self.client: OrbClient | None = None
+        """The client for the current endpoint; None until connected (just after the first
+        screen is painted, so importing httpx does not delay it) or when not signed in."""
+        self.background: BackgroundClient | None = None
+        """A second client on its own thread, for polls whose answers are big to parse."""
+        self.connecting = endpoint is not None and bool(endpoint.api_key)
 
-    def _client_for(self, endpoint: Endpoint | None) -> OrbClient | None:
+    def _open_clients(self, endpoint: Endpoint | None) -> None:
+        from orb_tui.api.client import OrbClient
+        from orb_tui.ui.background import BackgroundClient
+
+        self.client, self.background = None, None
         if endpoint is None or not endpoint.api_key:
-            return None
-        return OrbClient(
+            return
+        self.client = OrbClient(
             endpoint.api_url,
             endpoint.api_key,
             transport=self.transport,
             timeout=self.request_timeout,
             verify=endpoint.verify_tls,
         )
+        self.background = BackgroundClient(
+            endpoint, timeout=self.request_timeout, transport=self.transport
+        )
+
+    def _connect(self) -> None:
+        self._open_clients(self.endpoint)
+        self.connecting = False
+        self._poll_now()
+        if self.client is None:
+            self.action_org_screen("profiles")
+
+    def _poll_now(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, MainScreen):
+                screen.poll_now()
 
     def on_mount(self) -> None:
         if self.settings.theme in self.available_themes:
@@ -81,12 +109,13 @@ class OrbApp(App[int]):
         self.push_screen(MainScreen())
         for problem in self.settings.problems:
             self.notify(str(problem), title="config problem", severity="warning", timeout=10)
-        if self.client is None:
-            self.action_org_screen("profiles")
+        self.call_after_refresh(self._connect)
 
     async def on_unmount(self) -> None:
         if self.client is not None:
             await self.client.aclose()
+        if self.background is not None:
+            await self.background.aclose()
 
     def _show_endpoint(self) -> None:
         endpoint = self.endpoint
@@ -105,16 +134,16 @@ class OrbApp(App[int]):
 
     async def switch_endpoint(self, endpoint: Endpoint) -> None:
         """Use `endpoint` from now on: the old client is closed, polling starts over."""
-        old = self.client
+        old, old_background = self.client, self.background
         self.endpoint = endpoint
         self.profile_name = endpoint.profile
-        self.client = self._client_for(endpoint)
+        self._open_clients(endpoint)
         if old is not None:
             await old.aclose()
+        if old_background is not None:
+            await old_background.aclose()
         self._show_endpoint()
-        for screen in self.screen_stack:
-            if isinstance(screen, MainScreen):
-                screen.poll_now()
+        self._poll_now()
 
     def action_help(self) -> None:
         """Show every binding."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.message import Message
@@ -11,9 +12,10 @@ from orb_tui.api.models import Agent, ComputerList
 
 @dataclass
 class ComputersLoaded(Message, bubble=False):
-    """A poll of the computers list answered."""
+    """A poll of the computers list answered; `rows` holds each computer's cell text, made off the UI."""
 
     listing: ComputerList
+    rows: Mapping[str, tuple[str, ...]] | None = None
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ComputersLoaded)

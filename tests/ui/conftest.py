@@ -70,3 +70,19 @@ async def _until(pilot: Any, predicate: Callable[[], object], timeout: float = 1
 def until() -> Callable[..., Any]:
     """`await until(pilot, predicate, timeout=10)`: run the app until the predicate holds."""
     return _until
+
+
+class Notices(list[str]):
+    """Every notification the app showed, recorded through `run_test(message_hook=...)`."""
+
+    def hook(self, message: object) -> None:
+        from textual.notifications import Notify
+
+        if isinstance(message, Notify):
+            self.append(str(message.notification.message))
+
+
+@pytest.fixture
+def notices() -> Notices:
+    """Pass `message_hook=notices.hook` to `run_test`; the list keeps notifications that expired."""
+    return Notices()

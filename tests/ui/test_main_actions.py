@@ -15,19 +15,15 @@ from orb_tui.ui.widgets.computer_table import ComputerTable
 from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog
 
 
-def notices(app: Any) -> list[str]:
-    return [str(n.message) for n in app._notifications]
-
-
 async def server_names(client: OrbClient) -> list[str]:
     return [c.name for c in (await client.list_computers()).computers]
 
 
 async def test_create_computer_through_the_dialog(
-    client: OrbClient, make_test_app: Any, until: Any
+    client: OrbClient, make_test_app: Any, until: Any, notices: Any
 ) -> None:
     app = make_test_app()
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=(80, 24), message_hook=notices.hook) as pilot:
         table = app.screen.query_one(ComputerTable)
         await pilot.press("n")
         dialog = app.screen
@@ -42,7 +38,7 @@ async def test_create_computer_through_the_dialog(
         await pilot.press("enter")
         await until(pilot, lambda: table.row_count == 1)
         assert str(table.get_row(table.shown_ids[0])[0]) == "made-here"
-        assert any("created made-here" in n for n in notices(app))
+        assert any("created made-here" in n for n in notices)
     made = (await client.list_computers()).computers
     assert [(c.name, c.runtime_mb, c.disk_mb) for c in made] == [("made-here", 512, 2048)]
 
@@ -71,11 +67,11 @@ async def test_delete_confirms_and_removes(
 
 
 async def test_read_only_refuses_every_change(
-    client: OrbClient, make_test_app: Any, until: Any
+    client: OrbClient, make_test_app: Any, until: Any, notices: Any
 ) -> None:
     await client.create_computer("ro")
     app = make_test_app(read_only=True)
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(120, 40), message_hook=notices.hook) as pilot:
         table = app.screen.query_one(ComputerTable)
         await until(pilot, lambda: table.row_count == 1)
         for key in ("n", "d", "b", "p"):
@@ -84,7 +80,7 @@ async def test_read_only_refuses_every_change(
         await pilot.press("x")
         await pilot.press(*"echo hi", "enter")
         await pilot.pause()
-        said = notices(app)
+        said = notices
         for what in ("create computer", "delete ro", "build", "deploy", "exec"):
             assert f"read-only mode: {what} refused" in said, what
         assert "read-only" in app.sub_title

@@ -145,11 +145,11 @@ async def test_exec_output_and_history(client: OrbClient, make_test_app: Any, un
         tab = app.screen.query_one(ExecTab)
         line = tab.command_line
         assert line.has_focus
-        await pilot.press(*"echo out; echo err >&2; exit 4", "enter")
+        await pilot.press(*"echo out;echo err>&2;exit 4", "enter")
         log = tab.query_one(RichLog)
-        await until(pilot, lambda: "exit 4" in log_text(log))
+        await until(pilot, lambda: "exit 4 ·" in log_text(log))
         text = log_text(log)
-        assert "$ echo out" in text and "\nout\n" in text and "\nerr\n" in text
+        assert "$ echo out;" in text and "\nout\n" in text and "\nerr\n" in text
         assert " ms" in text
         await pilot.press(*"pwd", "enter")
         await until(pilot, lambda: "/agent/data" in log_text(log))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -14,15 +14,17 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input
 
 from orb_tui.api.errors import OrbError
-from orb_tui.api.models import Computer
+from orb_tui.api.models import Computer, ComputerList
 from orb_tui.ui.messages import ComputerChanged, ComputersFailed, ComputersLoaded
 from orb_tui.ui.widgets.agents_tab import AgentsTab
 from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app, plain_words
-from orb_tui.ui.widgets.build_tab import BuildTab
-from orb_tui.ui.widgets.computer_table import ComputerTable
+from orb_tui.ui.widgets.computer_table import ComputerTable, RowValues, table_rows
 from orb_tui.ui.widgets.computer_tabs import ComputerTabs
 from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog, NewComputer
 from orb_tui.ui.widgets.status_line import StatusLine
+
+if TYPE_CHECKING:
+    from orb_tui.api.client import OrbClient
 
 MAX_BACKOFF = 30.0
 
@@ -31,6 +33,12 @@ def backoff_delay(interval: float, failures: int) -> float:
     """Seconds before the next poll after `failures` failures in a row: doubling, capped."""
     cap = min(MAX_BACKOFF, interval * 15)
     return min(cap, interval * float(2 ** max(0, failures - 1)))
+
+
+async def fetch_computers(client: OrbClient) -> tuple[ComputerList, dict[str, RowValues]]:
+    """The computers list and each row's cell text (run on the background thread)."""
+    listing = await client.list_computers()
+    return listing, table_rows(listing.computers)
 
 
 class MainScreen(ReportsWorkerErrors, Screen[None]):
@@ -103,8 +111,13 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         if self._timer is not None:
             self._timer.stop()
             self._timer = None
-        if orb_app(self).client is None:
-            self.status.paused("not signed in: press P to open Profiles")
+        app = orb_app(self)
+        if app.client is None:
+            endpoint = app.endpoint
+            if app.connecting and endpoint is not None:
+                self.status.paused(f"connecting to {endpoint.api_url}…")
+            else:
+                self.status.paused("not signed in: press P to open Profiles")
             return
         self.poll_computers()
         agents = self.tabs.built.get("agents")
@@ -118,16 +131,19 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     @work(exclusive=True, group="computers", exit_on_error=False)
     async def poll_computers(self) -> None:
-        """Fetch the computers list and post it (or what went wrong)."""
+        """Fetch the computers list on the background client and post it (or what went wrong)."""
+        background = orb_app(self).background
         try:
-            listing = await client_of(self).list_computers()
+            if background is None:
+                raise OrbError("not signed in: press P to open Profiles and sign in")
+            listing, rows = await background.run(fetch_computers)
         except OrbError as exc:
             self.post_message(ComputersFailed(str(exc)))
             return
         except Exception as exc:  # polling must survive anything and say so
             self.post_message(ComputersFailed(plain_words(exc)))
             return
-        self.post_message(ComputersLoaded(listing))
+        self.post_message(ComputersLoaded(listing, rows))
 
     def on_computers_loaded(self, message: ComputersLoaded) -> None:
         self.polls += 1
@@ -135,7 +151,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.notify("connection restored", timeout=3)
         self.failures = 0
         table = self.table
-        table.apply(message.listing.computers)
+        table.apply(message.listing.computers, message.rows)
         self.status.polled(table.row_count, len(message.listing.computers), self.interval)
         self._schedule(self.interval)
 
@@ -208,6 +224,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.table.focus()
 
     async def action_build(self) -> None:
+        from orb_tui.ui.widgets.build_tab import BuildTab
+
         tab = await self.show_tab("build")
         assert isinstance(tab, BuildTab)
         tab.run_build()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -29,12 +29,12 @@ RowValues = tuple[str, ...]
 
 
 def format_age(created: datetime | None, now: datetime) -> str:
-    """A coarse age ("45s", "12m", "3h", "5d"), so a poll rarely changes the cell."""
+    """A coarse age ("<1m", "12m", "3h", "5d"), so a poll rarely changes the cell."""
     if created is None:
         return "-"
     seconds = max(0, int((now - created).total_seconds()))
     if seconds < 60:
-        return f"{seconds // 10 * 10}s"
+        return "<1m"
     for size, unit in ((86400, "d"), (3600, "h"), (60, "m")):
         if seconds >= size:
             return f"{seconds // size}{unit}"
@@ -51,6 +51,12 @@ def row_values(computer: Computer, now: datetime) -> RowValues:
         f"{computer.runtime_mb}/{computer.disk_mb} MB",
         format_age(computer.created_at, now),
     )
+
+
+def table_rows(computers: Iterable[Computer]) -> dict[str, RowValues]:
+    """Each computer's cell text, keyed by id (safe to compute on any thread)."""
+    now = datetime.now(timezone.utc)
+    return {c.id: row_values(c, now) for c in computers}
 
 
 def render_cell(column: str, value: str) -> str | Text:
@@ -76,6 +82,7 @@ class ComputerTable(DataTable[str | Text]):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self._computers: dict[str, Computer] = {}
+        self._values: dict[str, RowValues] = {}
         self._shown: dict[str, RowValues] = {}
         self._filter = ""
         self._sort_column = 0
@@ -96,9 +103,15 @@ class ComputerTable(DataTable[str | Text]):
         """Ids of the rows on screen, in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
-    def apply(self, computers: Iterable[Computer]) -> None:
-        """Show `computers`: remove gone rows, add new ones, update only the cells that changed."""
+    def apply(
+        self, computers: Iterable[Computer], rows: Mapping[str, RowValues] | None = None
+    ) -> None:
+        """Show `computers`: remove gone rows, add new ones, update only the cells that changed.
+
+        `rows` may hold each computer's cell text (see `table_rows`), computed off the UI thread.
+        """
         self._computers = {c.id: c for c in computers}
+        self._values = dict(rows) if rows is not None else table_rows(self._computers.values())
         self._sync()
 
     def set_filter(self, text: str) -> None:

@@ -12,9 +12,6 @@ from textual.widgets import Static, TabbedContent, TabPane
 from orb_tui.api.models import Computer
 from orb_tui.ui.widgets.agents_tab import AgentsTab
 from orb_tui.ui.widgets.base import orb_app
-from orb_tui.ui.widgets.build_tab import BuildTab
-from orb_tui.ui.widgets.exec_tab import ExecTab
-from orb_tui.ui.widgets.files_tab import FilesTab
 
 TAB_TITLES = {
     "agents": "Agents",
@@ -37,14 +34,21 @@ def optional_widget(module: str, name: str, widget_id: str, missing: str) -> Wid
 
 
 def _build(name: str) -> Widget:
-    own: dict[str, Callable[[], Widget]] = {
-        "agents": lambda: AgentsTab(id="agents-tab"),
-        "files": lambda: FilesTab(id="files-tab"),
-        "build": lambda: BuildTab(id="build-tab"),
-        "exec": lambda: ExecTab(id="exec-tab"),
-    }
-    if name in own:
-        return own[name]()
+    # imported on first use: a tab nobody opens costs nothing at start-up
+    if name == "agents":
+        return AgentsTab(id="agents-tab")
+    if name == "files":
+        from orb_tui.ui.widgets.files_tab import FilesTab
+
+        return FilesTab(id="files-tab")
+    if name == "build":
+        from orb_tui.ui.widgets.build_tab import BuildTab
+
+        return BuildTab(id="build-tab")
+    if name == "exec":
+        from orb_tui.ui.widgets.exec_tab import ExecTab
+
+        return ExecTab(id="exec-tab")
     if name == "config":
         return optional_widget(
             "orb_tui.ui.config_editor", "ConfigEditor", "config-editor", "No config editor."

@@ -1,0 +1,324 @@
+"""Console benchmark: poll cycles on 2,000 and 10,000 computers, keypress delay while polling, start-up.
+
+Run: `.venv/bin/python benchmarks/bench_console.py [--sizes 2000,10000]`. Every figure is printed next to
+a baseline measured in the same run: the diffed poll against clearing and refilling the same table, a
+keypress while polling against one while idle, and start-up against a minimal Textual app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+from textual import events
+
+from orb_tui.api.models import Computer
+from orb_tui.config.paths import Paths
+from orb_tui.config.settings import Endpoint, Settings
+from orb_tui.ui.app import OrbApp, make_app
+from orb_tui.ui.screens.main import MainScreen, fetch_computers
+from orb_tui.ui.widgets.computer_table import COLUMN_KEYS, ComputerTable, render_cell, row_values
+
+REPO = Path(__file__).resolve().parent.parent
+ROUNDS = 5
+KEYPRESSES = 40
+
+
+# --- a server holding N computers ---------------------------------------------------------------
+
+
+@contextmanager
+def running_server(state_dir: Path) -> Iterator[str]:
+    """`orb-tui serve` on a free port; yields its URL, stops it on exit."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "orb_tui", "serve", "--port", "0", "--state-dir", str(state_dir)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=REPO,
+    )
+    assert proc.stdout is not None
+    url = proc.stdout.readline().decode().strip()
+    try:
+        yield url
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+        proc.stdout.close()
+
+
+def seed(state_dir: Path, count: int) -> str:
+    """Register an org, then write `count` computers straight into the stopped server's SQLite."""
+    with running_server(state_dir) as url:
+        answer = httpx.post(f"{url}/api/v1/auth/register", json={"email": "bench@example.com"})
+        key: str = answer.json()["api_key"]
+    db = sqlite3.connect(state_dir / "orb.db")
+    (org_id,) = db.execute("SELECT id FROM orgs").fetchone()
+    start = time.time() - 30 * 86400  # a minute apart, a month ago: ages rarely tick over
+    rows = [
+        (str(uuid.uuid4()), org_id, f"bench-{i:05d}", 512, 1024, start + 60 * i)
+        for i in range(count)
+    ]
+    db.executemany(
+        "INSERT INTO computers (id, org_id, name, runtime_mb, disk_mb, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+    db.commit()
+    db.close()
+    return key
+
+
+def rename_one_percent(state_dir: Path, round_no: int) -> int:
+    """Rename 1% of the computers on the (running) server; returns how many changed."""
+    db = sqlite3.connect(state_dir / "orb.db", timeout=10)
+    with db:
+        cursor = db.execute(
+            "UPDATE computers SET name = substr(name, 1, 11) || ? WHERE rowid % 100 = ?",
+            (f"-r{round_no}", round_no % 100),
+        )
+    db.close()
+    return cursor.rowcount
+
+
+# --- measuring the event loop -------------------------------------------------------------------
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:8.1f} ms"
+
+
+# --- poll cycles ---------------------------------------------------------------------------------
+
+
+async def poll_cycle(pilot: Any, app: OrbApp, table: ComputerTable) -> dict[str, float]:
+    """One cycle as the main screen runs it: fetch (background thread), diff into the table, paint.
+
+    Wall times are what a person waits; `ui` times are CPU time of the UI thread only.
+    """
+    assert app.background is not None
+    wall, ui = time.perf_counter(), time.thread_time()
+    listing, rows = await app.background.run(fetch_computers)
+    fetched_wall, fetched_ui = time.perf_counter(), time.thread_time()
+    table.apply(listing.computers, rows)
+    applied = time.thread_time()
+    await pilot.pause()
+    painted = time.thread_time()
+    return {
+        "fetch_wall": fetched_wall - wall,
+        "fetch_ui": fetched_ui - ui,
+        "apply": applied - fetched_ui,
+        "paint": painted - applied,
+        "ui_cost": painted - ui,
+    }
+
+
+def naive_refill(table: ComputerTable, computers: tuple[Computer, ...]) -> None:
+    """What the diff replaces: clear the table and add every row again."""
+    table.clear()
+    now = datetime.now(timezone.utc)
+    for computer in computers:
+        values = row_values(computer, now)
+        cells = [render_cell(c, v) for c, v in zip(COLUMN_KEYS, values, strict=True)]
+        table.add_row(*cells, key=computer.id)
+
+
+async def refill_cycle(pilot: Any, app: OrbApp, table: ComputerTable) -> dict[str, float]:
+    """The same cycle with the table cleared and refilled (rows made on the UI thread)."""
+    assert app.background is not None
+    ui = time.thread_time()
+    listing, _ = await app.background.run(fetch_computers)
+    fetched = time.thread_time()
+    naive_refill(table, listing.computers)
+    applied = time.thread_time()
+    await pilot.pause()
+    return {"apply": applied - fetched, "ui_cost": time.thread_time() - ui}
+
+
+def median(rows: list[dict[str, float]], key: str) -> float:
+    return statistics.median(row[key] for row in rows)
+
+
+async def keypress_delays(app: OrbApp, pilot: Any, table: ComputerTable) -> list[float]:
+    """Post `down`/`up` keys at random moments; the delay until the table's cursor moved."""
+    moved: list[float] = []
+    table.watch(
+        table, "cursor_coordinate", lambda *_: moved.append(time.perf_counter()), init=False
+    )
+    delays: list[float] = []
+    for index in range(KEYPRESSES):
+        before = len(moved)
+        sent = time.perf_counter()
+        app.post_message(events.Key("down" if index % 2 == 0 else "up", None))
+        while len(moved) == before:
+            await asyncio.sleep(0.0005)
+        delays.append(moved[before] - sent)
+        await asyncio.sleep(random.uniform(0.03, 0.12))
+    return delays
+
+
+async def measure_console(url: str, key: str, state_dir: Path, count: int) -> dict[str, Any]:
+    """All in-app figures for one table size."""
+    tmp = Path(tempfile.mkdtemp(prefix="bench-console-"))
+    app = make_app(
+        settings=Settings(poll_interval=3600.0),  # the first poll fills the table; then manual
+        paths=Paths(config_dir=tmp / "config", state_dir=tmp / "state"),
+        endpoint=Endpoint(profile="bench", api_url=url, api_key=key),
+        timeout=60.0,
+    )
+    out: dict[str, Any] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        table = screen.table
+        start = time.perf_counter()
+        while table.row_count < count:
+            await pilot.pause(0.05)
+        out["first_fill"] = time.perf_counter() - start
+        table.focus()
+        table.move_cursor(row=5)
+        out["unchanged"] = [await poll_cycle(pilot, app, table) for _ in range(ROUNDS)]
+        changed = []
+        for round_no in range(ROUNDS):
+            rename_one_percent(state_dir, round_no)
+            changed.append(await poll_cycle(pilot, app, table))
+        out["changed"] = changed
+        out["idle_keys"] = await keypress_delays(app, pilot, table)
+        app.settings = replace(app.settings, poll_interval=0.05)
+        screen.poll_now()
+        polls = screen.polls
+        out["polling_keys"] = await keypress_delays(app, pilot, table)
+        out["polls_during_keys"] = screen.polls - polls
+        app.settings = replace(app.settings, poll_interval=3600.0)
+        screen.poll_now()
+        while any(worker.is_running for worker in app.workers):
+            await pilot.pause(0.05)
+        out["refill"] = [await refill_cycle(pilot, app, table) for _ in range(ROUNDS)]
+    return out
+
+
+# --- start-up ------------------------------------------------------------------------------------
+
+MINIMAL_APP = """
+import time, sys
+from textual.app import App
+from textual.widgets import Static, Header, Footer
+class Minimal(App):
+    def compose(self):
+        yield Header(); yield Static("hello"); yield Footer()
+async def auto(pilot):
+    await pilot.pause()
+    pilot.app.exit()
+Minimal().run(headless=True, size=(120, 40), auto_pilot=auto)
+"""
+
+ORB_APP = """
+import sys
+from pathlib import Path
+from orb_tui.config.paths import Paths
+from orb_tui.config.settings import Endpoint, Settings
+from orb_tui.ui.app import make_app
+from orb_tui.ui.widgets.computer_table import ComputerTable
+url, key, tmp, count = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+app = make_app(settings=Settings(), paths=Paths(tmp / "c", tmp / "s"),
+               endpoint=Endpoint("bench", url, key))
+async def auto(pilot):
+    await pilot.pause()
+    if count:
+        table = pilot.app.screen.query_one(ComputerTable)
+        while table.row_count < count:
+            await pilot.pause(0.01)
+        await pilot.pause()
+    pilot.app.exit()
+app.run(headless=True, size=(120, 40), auto_pilot=auto)
+"""
+
+
+def timed_run(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, cwd=REPO, capture_output=True)
+    return time.perf_counter() - start
+
+
+def startup(url: str, key: str, count: int) -> dict[str, float]:
+    """Median wall time of a fresh process until the first screen is painted."""
+    tmp = tempfile.mkdtemp(prefix="bench-start-")
+    minimal = [timed_run(["-c", MINIMAL_APP]) for _ in range(ROUNDS)]
+    first = [timed_run(["-c", ORB_APP, url, key, tmp, "0"]) for _ in range(ROUNDS)]
+    data = [timed_run(["-c", ORB_APP, url, key, tmp, str(count)]) for _ in range(3)]
+    return {
+        "minimal": statistics.median(minimal),
+        "first_screen": statistics.median(first),
+        "with_rows": statistics.median(data),
+    }
+
+
+# --- report --------------------------------------------------------------------------------------
+
+
+def report(count: int, figures: dict[str, Any], start: dict[str, float]) -> None:
+    unchanged, changed, refill = figures["unchanged"], figures["changed"], figures["refill"]
+    print(
+        f"\n== {count:,} computers (medians of {ROUNDS} rounds; UI cost = CPU time of the UI thread) =="
+    )
+    print(f"first fill after start          {ms(figures['first_fill'])}")
+    for label, rows in (("unchanged poll", unchanged), ("1% renamed poll", changed)):
+        print(
+            f"{label:<18} fetch {ms(median(rows, 'fetch_wall'))} wall (UI thread"
+            f" {ms(median(rows, 'fetch_ui'))}), diff+update {ms(median(rows, 'apply'))},"
+            f" paint {ms(median(rows, 'paint'))} -> UI cost {ms(median(rows, 'ui_cost'))}"
+        )
+    base = median(refill, "ui_cost")
+    print(
+        f"clear+refill       update {ms(median(refill, 'apply'))} -> UI cost {ms(base)}"
+        f"   (diff unchanged: {median(unchanged, 'ui_cost') / base:.3f}x,"
+        f" 1% changed: {median(changed, 'ui_cost') / base:.3f}x of refill)"
+    )
+    idle, busy = figures["idle_keys"], figures["polling_keys"]
+    print(
+        f"keypress idle     p50 {ms(statistics.median(idle))} max {ms(max(idle))};"
+        f" while polling ({figures['polls_during_keys']} polls) p50"
+        f" {ms(statistics.median(busy))} p95 {ms(sorted(busy)[int(len(busy) * 0.95) - 1])}"
+        f" max {ms(max(busy))}"
+    )
+    print(
+        f"start-up          minimal app {ms(start['minimal'])}, orb-tui first screen"
+        f" {ms(start['first_screen'])} ({start['first_screen'] / start['minimal']:.2f}x),"
+        f" with all rows {ms(start['with_rows'])}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default="2000,10000")
+    args = parser.parse_args(argv)
+    random.seed(7)
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores")
+    for count in (int(s) for s in args.sizes.split(",")):
+        state_dir = Path(tempfile.mkdtemp(prefix="bench-server-")) / "state"
+        key = seed(state_dir, count)
+        with running_server(state_dir) as url:
+            figures = asyncio.run(measure_console(url, key, state_dir, count))
+            start = startup(url, key, count)
+        report(count, figures, start)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
