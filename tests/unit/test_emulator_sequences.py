@@ -129,8 +129,8 @@ def test_sequences_split_across_feeds_are_joined() -> None:
 
 
 def test_osc_titles_with_bel_or_st() -> None:
-    screen = screen_with("\x1b]0;both\x07\x1b]2;only title\x1b\\x")
-    assert screen.title == "only title"
+    screen = screen_with("\x1b]0;both\x07\x1b]2;only\ttitle\n\x1b\\x")
+    assert screen.title == "onlytitle"  # controls are dropped
     assert screen.icon_name == "both"
     assert rows(screen)[0] == "x"
 

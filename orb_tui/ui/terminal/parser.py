@@ -38,6 +38,7 @@ _INCOMPLETE = re.compile(
     r"\x1b(?:\[[<=>?]?[0-?]*[ -/]*|[ -/]*|(\]" + _IN_STRING + "*)|([PX^_]" + _IN_STRING + r"*))\Z"
 )
 _END_OF_STRING = re.compile(_STRING_END)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _MAX_PENDING = 1 << 16  # an unterminated OSC longer than this is swallowed, not buffered
 
 
@@ -165,10 +166,11 @@ class Parser(pyte.Stream):
 
     def _osc(self, body: str) -> None:
         code, _, text = body.partition(";")
+        text = _CONTROLS.sub("", text)[:256]  # a title is shown in one line of the UI
         if code in ("0", "1"):
-            self.screen.set_icon_name(text[:256])
+            self.screen.set_icon_name(text)
         if code in ("0", "2"):
-            self.screen.set_title(text[:256])
+            self.screen.set_title(text)
 
     def _stray_escape(self, data: str, pos: int) -> int:
         """Handle an ESC that starts no complete sequence; returns where to go on."""
