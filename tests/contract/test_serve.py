@@ -110,3 +110,13 @@ def test_a_taken_port_is_a_clear_error(server: RunningServer, tmp_path: Path) ->
     assert done.returncode == 1
     assert done.stdout == ""
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+
+
+def test_importing_the_server_entry_loads_no_web_framework() -> None:
+    code = (
+        "import sys, orb_tui.server, orb_tui.server.main\n"
+        "heavy = sorted(m for m in ('fastapi', 'uvicorn', 'starlette') if m in sys.modules)\n"
+        "assert not heavy, heavy"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
