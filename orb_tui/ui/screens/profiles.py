@@ -143,9 +143,6 @@ class ProfilesScreen(OrgScreen):
         table = self.query_one("#profiles-table", DataTable)
         table.add_columns(" ", "Profile", "API URL", "Key", "TLS")
         self.render_profiles()
-        names = [str(key.value) for key in table.rows]
-        if self.orb.profile_name in names:
-            table.move_cursor(row=names.index(str(self.orb.profile_name)))
 
     def render_profiles(self) -> None:
         """Fill the table from the app's settings and the credentials file, keys masked."""
@@ -163,6 +160,9 @@ class ProfilesScreen(OrgScreen):
             tls = "checked" if profile.verify_tls else "NOT checked"
             key = mask_key(self.keys.get(name)) if name in self.keys else "(none)"
             table.add_row(mark, label, profile.api_url, key, tls, key=name)
+        active = self.orb.profile_name
+        if active is not None and active in settings.profiles:
+            table.move_cursor(row=table.get_row_index(active))
         self.query_one("#profiles-heading", Static).update(self.heading())
         if not settings.profiles:
             self.set_status(

@@ -248,7 +248,7 @@ class WebhooksScreen(OrgScreen):
             self.load_deliveries(self.orb.client, hook.id)
 
     def on_webhooks_screen_deliveries_loaded(self, message: DeliveriesLoaded) -> None:
-        """Render the highlighted webhook's deliveries, newest first, adding only new ones."""
+        """Render the highlighted webhook's deliveries, newest first, by diff (polled)."""
         hook = self._highlighted()
         if hook is None or hook.id != message.webhook_id:
             return
@@ -256,6 +256,9 @@ class WebhooksScreen(OrgScreen):
         if self.shown_deliveries != message.webhook_id:
             table.clear()
             self.shown_deliveries = message.webhook_id
+        listed = {delivery.id for delivery in message.deliveries}
+        for row_key in [key for key in table.rows if key.value not in listed]:
+            table.remove_row(row_key)
         fresh = [d for d in message.deliveries if d.id not in table.rows]
         for delivery in fresh:
             table.add_row(*delivery_cells(delivery), key=delivery.id)
