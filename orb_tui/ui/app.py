@@ -11,7 +11,7 @@ from textual.command import Provider
 
 from orb_tui.config.credentials import mask_key
 from orb_tui.config.paths import Paths
-from orb_tui.config.settings import ConfigProblem, Endpoint, Settings
+from orb_tui.config.settings import ConfigProblem, Endpoint, Settings, resolve_endpoint
 from orb_tui.ui.palette import ActionsProvider
 from orb_tui.ui.screens.help import HelpScreen
 from orb_tui.ui.screens.main import MainScreen
@@ -196,27 +196,42 @@ def make_app(
 
 
 def run_console(*, local: bool, profile: str | None, api_url: str | None, read_only: bool) -> int:
-    """Load settings and credentials, pick the endpoint, run the console; returns the exit status."""
-    from orb_tui.config.credentials import CredentialsError, load_credentials
-    from orb_tui.config.settings import load_settings, resolve_endpoint
+    """Load settings and credentials, pick the endpoint, run the console; returns the exit status.
+
+    Config problems are shown as notifications once the console is up; `--local` failures that
+    leave nothing to show are printed as one line and give status 1.
+    """
+    import sys
 
     paths = Paths.from_env()
-    settings = load_settings(paths)
-    try:
-        credentials = load_credentials(paths)
-    except CredentialsError as exc:
-        credentials = {}
-        problem = ConfigProblem(paths.credentials_file, None, None, str(exc))
-        settings = _with_problem(settings, problem)
     if local:
-        from orb_tui.local import ensure_local
+        from orb_tui.local import LocalServerError, ensure_local
 
-        endpoint = ensure_local(paths)
+        try:
+            endpoint: Endpoint | None = ensure_local(paths)
+        except LocalServerError as exc:
+            print(f"orb-tui: {exc}", file=sys.stderr)
+            return 1
+        settings = _load(paths)[0]  # ensure_local may have saved the `local` profile
     else:
+        settings, credentials = _load(paths)
         endpoint = resolve_endpoint(settings, credentials, profile=profile, api_url=api_url)
     app = make_app(settings=settings, paths=paths, endpoint=endpoint, read_only=read_only)
     app.run()
     return app.return_code or 0
+
+
+def _load(paths: Paths) -> tuple[Settings, dict[str, str]]:
+    """Settings and credentials; an unreadable credentials file becomes a config problem."""
+    from orb_tui.config.credentials import CredentialsError, load_credentials
+    from orb_tui.config.settings import load_settings
+
+    settings = load_settings(paths)
+    try:
+        return settings, load_credentials(paths)
+    except CredentialsError as exc:
+        problem = ConfigProblem(paths.credentials_file, None, None, str(exc))
+        return _with_problem(settings, problem), {}
 
 
 def _with_problem(settings: Settings, problem: ConfigProblem) -> Settings:

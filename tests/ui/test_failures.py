@@ -188,7 +188,7 @@ async def test_server_stopped_and_back(
         assert table.row_count == 1  # the last answer stays on screen
         assert_no_traceback(app)
         await asyncio.get_running_loop().run_in_executor(None, fixed_server.start)
-        await until(pilot, lambda: "computers · updated" in status_text(app), timeout=10)
+        await until(pilot, lambda: "1 computer · updated" in status_text(app), timeout=10)
         assert not app.screen.query_one(StatusLine).has_class("-error")
         assert "connection restored" in notices
         assert_no_traceback(app)
@@ -216,6 +216,6 @@ async def test_bad_answers_are_said_in_plain_words_and_recovered(
             assert "retrying in" in status_text(app)
             assert_no_traceback(app)
             proxy.mode = "pass"
-            await until(pilot, lambda: "computers · updated" in status_text(app), timeout=10)
+            await until(pilot, lambda: "1 computer · updated" in status_text(app), timeout=10)
             assert table.row_count == 1
             assert_no_traceback(app)

@@ -33,7 +33,7 @@ async def test_table_shows_computers_and_follows_changes(
         assert beta.short_id in [str(table.get_row(k)[1]) for k in table.shown_ids]
         await client.delete_computer(beta.id)
         await until(pilot, lambda: table.row_count == 1)
-        assert "computers" in str(app.screen.query_one(StatusLine).render())
+        assert "1 computer ·" in str(app.screen.query_one(StatusLine).render())
 
 
 async def test_filter_and_sort(client: OrbClient, make_test_app: Any, until: Any) -> None:

@@ -212,7 +212,7 @@ class BuildTab(ReportsWorkerErrors, Vertical):
             self._spinner.stop()
         if message.build is None:
             self._status(Text(f"Build could not run: {message.error}", style="bold red"))
-            self.notify(f"build failed: {message.error}", severity="error")
+            self.notify(f"build could not run: {message.error}", severity="error")
             return
         ok = message.build.success
         verdict = "succeeded" if ok else "failed"

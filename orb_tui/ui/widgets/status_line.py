@@ -25,8 +25,9 @@ class StatusLine(Static):
         self.last_error = None
         self.remove_class("-error")
         shown = f"{count} of {total}" if count != total else str(total)
+        noun = "computer" if total == 1 else "computers"
         stamp = datetime.now().strftime("%H:%M:%S")
-        self.update(f"● polling every {interval:g} s · {shown} computers · updated {stamp}")
+        self.update(f"● polling every {interval:g} s · {shown} {noun} · updated {stamp}")
 
     def failed(self, error: str, retry_in: float) -> None:
         """A poll failed: say what went wrong and when polling tries again."""
