@@ -60,6 +60,7 @@ async def create_webhook(pilot, url: str, *, keep: set[str]) -> str:
     for event in list(events.selected):
         if event not in keep:
             events.deselect(event)
+    events.focus()  # Enter submits from the events list too, not only from the URL
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(app.screen, OnceDialog), "the signing secret")
     secret = str(app.screen.query_one("#once-secret").content)
