@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from test_org_support import assert_fits, notifications, open_screen, status_of, until
+from textual.binding import Binding
 from textual.widgets import Input
 
 from orb_tui.ui.screens.keys import KeysScreen, NewKeyDialog
+from orb_tui.ui.screens.org_base import OnceDialog, OrgDialog, OrgScreen, org_binding_groups
 from orb_tui.ui.screens.profiles import ProfileDialog, ProfilesScreen
 from orb_tui.ui.screens.usage import UsageScreen
 from orb_tui.ui.screens.webhooks import NewWebhookDialog, WebhooksScreen
@@ -89,3 +91,18 @@ async def test_the_keymap_remaps_org_bindings(make_test_app) -> None:
         await until(pilot, lambda: app.screen is screen, "the dialog closed")
         await pilot.press("backspace")
         await until(pilot, lambda: not isinstance(app.screen, KeysScreen), "back on backspace")
+
+
+def test_every_org_binding_has_an_id() -> None:
+    owners: list[type[object]] = [OrgScreen, OrgDialog, OnceDialog]
+    bindings = [b for owner in owners for b in owner.BINDINGS]  # type: ignore[attr-defined]
+    for _title, screen_bindings, _cls in org_binding_groups():
+        bindings.extend(screen_bindings)
+    missing = [b.key for b in bindings if isinstance(b, Binding) and not b.id]
+    assert bindings and not missing
+    assert [title for title, _, _ in org_binding_groups()] == [
+        "Keys screen",
+        "Webhooks screen",
+        "Usage screen",
+        "Profiles screen",
+    ]

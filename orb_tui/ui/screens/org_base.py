@@ -227,3 +227,23 @@ class OnceDialog(ModalScreen[None]):
             self.action_copy()
         else:
             self.dismiss(None)
+
+
+def org_binding_groups() -> list[tuple[str, list[Binding], type[OrgScreen]]]:
+    """Each org screen's own bindings with a group title, for `?` help and the command palette."""
+    from orb_tui.ui.screens.keys import KeysScreen
+    from orb_tui.ui.screens.profiles import ProfilesScreen
+    from orb_tui.ui.screens.usage import UsageScreen
+    from orb_tui.ui.screens.webhooks import WebhooksScreen
+
+    screens: list[tuple[str, type[OrgScreen]]] = [
+        ("Keys screen", KeysScreen),
+        ("Webhooks screen", WebhooksScreen),
+        ("Usage screen", UsageScreen),
+        ("Profiles screen", ProfilesScreen),
+    ]
+    back = [b for b in OrgScreen.BINDINGS if isinstance(b, Binding) and b.show]
+    return [
+        (title, [*back, *(b for b in cls.BINDINGS if isinstance(b, Binding))], cls)
+        for title, cls in screens
+    ]
