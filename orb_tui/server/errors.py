@@ -12,6 +12,7 @@ CODES = {
     422: "invalid",
     429: "rate_limited",
     500: "internal",
+    503: "unavailable",
 }
 
 

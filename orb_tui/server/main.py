@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import uvicorn
 
+    from orb_tui.server.state import ServerState
+
 log = logging.getLogger("orb_tui.server")
 
 
@@ -54,7 +56,7 @@ def _say(message: str) -> None:
     print(f"orb-tui serve: {message}", file=sys.stderr, flush=True)
 
 
-def _make_server(config: uvicorn.Config, url: str) -> uvicorn.Server:
+def _make_server(config: uvicorn.Config, url: str, state: ServerState) -> uvicorn.Server:
     import uvicorn
 
     class Server(uvicorn.Server):
@@ -70,6 +72,7 @@ def _make_server(config: uvicorn.Config, url: str) -> uvicorn.Server:
             def on_signal(sig: int, frame: FrameType | None) -> None:
                 self.force_exit = self.should_exit and sig == signal.SIGINT
                 self.should_exit = True
+                state.request_stop()
 
             previous = {
                 sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)
@@ -112,7 +115,7 @@ def run_server(host: str, port: int, state_dir: Path, *, sandbox: bool | None = 
         create_app(state), ws="websockets-sansio", ws_per_message_deflate=False,
         log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="on",
     )  # fmt: skip
-    server = _make_server(config, url_for(sock, host))
+    server = _make_server(config, url_for(sock, host), state)
     try:
         asyncio.run(server.serve(sockets=[sock]))
     finally:

@@ -46,7 +46,9 @@ def router(state: ServerState) -> APIRouter:
     async def exec_command(computer_id: str, body: ExecBody, org_id: OrgId) -> dict[str, Any]:
         computer_or_404(state, org_id, computer_id)
         async with refusals():
-            outcome = await runtime.exec(computer_id, body.command, timeout=body.timeout)
+            outcome = await state.unless_stopping(
+                runtime.exec(computer_id, body.command, timeout=body.timeout)
+            )
         return asdict(outcome)
 
     @api.post("/v1/computers/{computer_id}/build")
@@ -54,9 +56,11 @@ def router(state: ServerState) -> APIRouter:
         plan = config_of(computer_or_404(state, org_id, computer_id)).build
         started = time.time()
         async with refusals():
-            outcome = await runtime.build(
-                computer_id, git=plan.git, branch=plan.branch, steps=plan.steps,
-                working_dir=plan.working_dir,
+            outcome = await state.unless_stopping(
+                runtime.build(
+                    computer_id, git=plan.git, branch=plan.branch, steps=plan.steps,
+                    working_dir=plan.working_dir,
+                )
             )  # fmt: skip
         answer = {
             "computer_id": computer_id,
@@ -82,7 +86,9 @@ def router(state: ServerState) -> APIRouter:
         spec = AgentSpec(name=a.name, lang=a.lang, entry=a.entry, args=a.args, env=a.env)
         async with refusals():
             try:
-                infos = await runtime.deploy(computer_id, spec, expose=config.expose)
+                infos = await state.unless_stopping(
+                    runtime.deploy(computer_id, spec, expose=config.expose)
+                )
             except ValueError as exc:
                 raise invalid("agent.lang", str(exc)) from None
         return {"computer_id": computer_id, "deployed": len(infos),

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from orb_tui.server.auth import Authenticator, load_secret
+from orb_tui.server.errors import ApiProblem
 from orb_tui.server.runtime import AgentInfo, Runtime
 from orb_tui.server.store import Store
 from orb_tui.server.views import agent_json
 from orb_tui.server.webhooks import Webhooks
 
 log = logging.getLogger("orb_tui.server")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -70,10 +76,38 @@ class ServerState:
     runtime: Runtime
     events: AgentEvents
     closed: bool = field(default=False)
+    _stopping: asyncio.Event | None = field(default=None, repr=False)
 
     def start(self) -> None:
         """Bind to the running event loop (call at startup)."""
         self.events.loop = asyncio.get_running_loop()
+        self._stopping = asyncio.Event()
+
+    def request_stop(self) -> None:
+        """Make long requests in flight give up (503); safe from a signal handler."""
+        loop, stopping = self.events.loop, self._stopping
+        if loop is not None and stopping is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(stopping.set)
+
+    async def unless_stopping(self, work: Awaitable[T]) -> T:
+        """Await `work`, or cancel it and answer 503 when the server starts to stop."""
+        task = asyncio.ensure_future(work)
+        if self._stopping is None:
+            return await task
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({task, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if task.cancelled():
+            raise ApiProblem(
+                503, "the server is stopping; try again once it is back", "unavailable"
+            )
+        return task.result()
 
     async def close(self) -> None:
         """Stop every process, pending deliveries and the database."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +18,7 @@ import pytest
 from server_harness import RunningServer, register_org
 
 from orb_tui.api.client import OrbClient
+from orb_tui.api.errors import ServerError
 
 MakeServer = Callable[..., RunningServer]
 
@@ -120,3 +124,24 @@ def test_importing_the_server_entry_loads_no_web_framework() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+async def test_a_stop_answers_long_requests_in_flight_with_503(make_server: MakeServer) -> None:
+    running = make_server()
+    org = await register_org(running.url)
+    marker = f"{random.randint(10_000, 99_999)}.{random.randint(10_000, 99_999)}"
+    async with OrbClient(org.url, org.api_key) as orb:
+        computer = await orb.create_computer("long")
+        long_exec = asyncio.ensure_future(orb.exec(computer.id, f"sleep {marker}", timeout=600))
+        deadline = time.monotonic() + 10
+        while not _processes_with(f"sleep\0{marker}"):
+            assert time.monotonic() < deadline, "the exec never started"
+            await asyncio.sleep(0.05)
+        running.proc.send_signal(signal.SIGTERM)
+        with pytest.raises(ServerError) as caught:
+            await long_exec
+    assert caught.value.status == 503
+    assert "stopping" in str(caught.value)
+    assert running.stop() == 0
+    assert _processes_with(f"sleep\0{marker}") == []
+    assert "Traceback" not in running.stderr()
