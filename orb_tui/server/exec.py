@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import time
 from dataclasses import dataclass
@@ -38,7 +37,8 @@ class _Capture:
         self._cap = cap
         self.data = bytearray()
         self.truncated = False
-        self.eof = asyncio.get_running_loop().create_future()
+        self.closed = False
+        self.eof: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         os.set_blocking(self._fd, False)
         asyncio.get_running_loop().add_reader(self._fd, self._on_readable)
 
@@ -59,9 +59,11 @@ class _Capture:
 
     def close(self) -> None:
         """Stop reading and close the pipe (a writer still holding it then gets SIGPIPE)."""
-        if not self.eof.done():
+        if not self.closed:
+            self.closed = True
             asyncio.get_running_loop().remove_reader(self._fd)
             self._pipe.close()
+        if not self.eof.done():
             self.eof.set_result(None)
 
     def text(self) -> str:
@@ -88,8 +90,7 @@ async def complete(child: Child, timeout: float, *, cap: int = OUTPUT_CAP) -> Ex
             child.kill()
             await child.wait()
             code = TIMEOUT_EXIT
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(c.eof for c in captures)), DRAIN_GRACE)
+        await asyncio.wait([c.eof for c in captures], timeout=DRAIN_GRACE)
     finally:
         for capture in captures:
             capture.close()

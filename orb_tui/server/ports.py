@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import logging
@@ -28,13 +29,15 @@ async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
 class Forward:
     """Listens on a loopback host port and relays each connection to the app's port."""
 
-    def __init__(self, sock: socket.socket, container_port: int) -> None:
+    def __init__(
+        self, sock: socket.socket, container_port: int, loop: asyncio.AbstractEventLoop
+    ) -> None:
         self.host_port: int = sock.getsockname()[1]
         self.container_port = container_port
         self._sock = sock
         self._server: asyncio.Server | None = None
         self._connections: set[asyncio.Task[None]] = set()
-        self._starting = asyncio.get_running_loop().create_task(self._start())
+        self._starting = asyncio.run_coroutine_threadsafe(self._start(), loop)
 
     async def _start(self) -> None:
         self._server = await asyncio.start_server(self._accept, sock=self._sock)
@@ -64,7 +67,8 @@ class Forward:
 
     async def close(self) -> None:
         """Stop listening and cut open connections."""
-        await self._starting
+        with contextlib.suppress(Exception):
+            await asyncio.wrap_future(self._starting)
         if self._server is not None:
             self._server.close()
         for task in list(self._connections):
@@ -89,13 +93,20 @@ def _listen(preferred: int | None) -> socket.socket:
     raise OSError("no free loopback port")  # pragma: no cover - binding port 0 does not fail
 
 
+def _free_port() -> int:
+    with _listen(None) as sock:
+        port: int = sock.getsockname()[1]
+        return port
+
+
 class Forwards:
     """The forwards of one computer; host ports are kept in `record` so they survive a restart."""
 
-    def __init__(self, record: Path) -> None:
+    def __init__(self, record: Path, loop: asyncio.AbstractEventLoop | None = None) -> None:
         self._record = record
+        self._loop = loop
         self._open: dict[int, Forward] = {}
-        self._closing: set[asyncio.Task[None]] = set()
+        self._closing: set[concurrent.futures.Future[None]] = set()
 
     def _remembered(self) -> dict[int, int]:
         try:
@@ -107,17 +118,22 @@ class Forwards:
     def ensure(self, expose: list[int]) -> list[tuple[int, int]]:
         """Start forwards for `expose` (stop others); (host_port, container_port) in `expose` order.
 
-        Must run in the event loop's thread.
+        Safe from any thread once the forwards know their event loop (the one it is first called
+        in, or the one given at construction); before that, the ports are only reserved.
         """
+        with contextlib.suppress(RuntimeError):
+            self._loop = self._loop or asyncio.get_running_loop()
         remembered = self._remembered()
         wanted = list(dict.fromkeys(expose))
+        if self._loop is None:
+            return [(remembered.get(port) or _free_port(), port) for port in wanted]
         for port in [p for p in self._open if p not in wanted]:
-            task = asyncio.get_running_loop().create_task(self._open.pop(port).close())
-            self._closing.add(task)
-            task.add_done_callback(self._closing.discard)
+            closing = asyncio.run_coroutine_threadsafe(self._open.pop(port).close(), self._loop)
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         for port in wanted:
             if port not in self._open:
-                self._open[port] = Forward(_listen(remembered.get(port)), port)
+                self._open[port] = Forward(_listen(remembered.get(port)), port, self._loop)
         mapping = {port: self._open[port].host_port for port in wanted}
         if mapping != remembered:
             with contextlib.suppress(OSError):
@@ -128,4 +144,5 @@ class Forwards:
         """Close every forward of this computer."""
         forwards = list(self._open.values())
         self._open.clear()
-        await asyncio.gather(*(f.close() for f in forwards), *self._closing)
+        closing = [asyncio.wrap_future(f) for f in self._closing]
+        await asyncio.gather(*(f.close() for f in forwards), *closing, return_exceptions=True)

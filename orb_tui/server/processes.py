@@ -64,8 +64,7 @@ class Child:
         try:
             await _exit_of(self.popen.pid)
             code = self.popen.wait()
-            _own.discard(self.popen.pid)
-            schedule_reap()
+            released(self.popen.pid)
         except BaseException as exc:  # pragma: no cover - handed to the waiter
             if not done.done():
                 done.set_exception(exc)
@@ -176,6 +175,12 @@ def own(pid: int, *, group: bool = True) -> None:
         _groups.add(pid)
 
 
+def released(pid: int) -> None:
+    """Note that a process from `own` was reaped by its owner."""
+    _own.discard(pid)
+    schedule_reap()
+
+
 def adopt_orphans() -> None:
     """Make this process the reaper of its orphaned descendants (Linux), so strays whose parent
     died first are reaped here instead of staying zombies under an init that may never reap."""
@@ -188,10 +193,11 @@ def adopt_orphans() -> None:
 
 
 def reap_adopted() -> int:
-    """Reap zombies reparented to us from our groups or killed strays; returns how many remain
-    alive among the killed strays."""
+    """Reap zombies reparented to us from our groups or killed strays; returns how many such
+    processes (not started directly by us) are still there."""
     me = os.getpid()
-    live_groups: set[int] = set()
+    present: set[int] = set()
+    remaining = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -202,15 +208,17 @@ def reap_adopted() -> int:
         except (OSError, IndexError):
             continue
         pgid = int(fields[2])
-        if fields[0] != b"Z":
-            live_groups.add(pgid)
+        present.add(pgid)
+        if pid in _own or not (pgid in _groups or pid in _strays):
             continue
-        if int(fields[1]) == me and pid not in _own and (pgid in _groups or pid in _strays):
+        if fields[0] == b"Z" and int(fields[1]) == me:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
+                continue
+        remaining += 1
     _strays.intersection_update(p for p in _strays if os.path.exists(f"/proc/{p}"))
-    _groups.intersection_update(live_groups | _own)
-    return len(_strays)
+    _groups.intersection_update(present | _own)
+    return remaining
 
 
 def schedule_reap(delay: float = 0.05) -> None:
@@ -235,7 +243,7 @@ def schedule_reap(delay: float = 0.05) -> None:
 
 
 async def reap_pending(timeout: float = 1.0) -> None:
-    """Reap what is ours until no killed stray is left alive or `timeout` passes."""
+    """Reap what is ours until nothing of our groups and strays is left or `timeout` passes."""
     if not _SUBREAPER:
         return
     deadline = time.monotonic() + timeout

@@ -66,6 +66,11 @@ class PtySession:
         return self.child.pid
 
     @property
+    def buffered(self) -> int:
+        """Bytes of output read from the PTY and not yet taken by `read()`."""
+        return len(self._buffer)
+
+    @property
     def returncode(self) -> int | None:
         """bash's exit status once it is gone."""
         return self.child.returncode

@@ -33,6 +33,7 @@ from orb_tui.server.processes import (
     kill_marked,
     own,
     reap_pending,
+    released,
 )
 
 AGENT = "/agent"
@@ -90,6 +91,7 @@ def bwrap_usable() -> bool:
             except subprocess.TimeoutExpired:
                 holder.child.signal_group(signal.SIGKILL)
                 holder.child.popen.wait()
+            released(holder.child.pid)
         return done.returncode == 0
 
 
@@ -129,7 +131,8 @@ class _Holder:
             )
         finally:
             os.close(info_write)
-        own(popen.pid, group=False)
+        # bwrap may exit before reaping its init, which then becomes ours to reap: own the group
+        own(popen.pid)
         try:
             info = _read_until(info_read, b"}")
         finally:
