@@ -68,3 +68,15 @@ async def test_chart_draws_taller_bars_for_bigger_days() -> None:
         columns = [line[8:] for line in lines[1:-1]]
         filled = [sum(row[i] != " " for row in columns) for i in (0, 7, 14)]
         assert filled[0] == 0 < filled[1] < filled[2] == len(columns)
+
+
+async def test_chart_sums_days_into_bars_when_they_do_not_fit() -> None:
+    app = ChartApp()
+    async with app.run_test(size=(58, 8)) as pilot:
+        days = [date(2026, 8, 1) + timedelta(days=n) for n in range(100)]
+        app.query_one(UsageChart).set_series(days, [1.0] * 100)
+        await pilot.pause()
+        lines = screen_text(app.screen).splitlines()
+        assert lines[0].startswith("Disk GB-hours per day (2 days a bar)")
+        assert lines[1].split("│")[0].strip() == "2.00"
+        assert lines[-1].strip().startswith("08-01") and lines[-1].rstrip().endswith("11-08")

@@ -37,15 +37,22 @@ def bar_cells(value: float, peak: float, rows: int) -> list[str]:
     return cells
 
 
-def layout(count: int, width: int) -> tuple[int, int, int]:
-    """(days shown, bar width, gap) for `count` days in `width` columns; the latest days win."""
-    if count <= 0 or width <= 0:
-        return 0, 0, 0
-    shown = min(count, width)
-    slot = width // shown
+def bucket(values: Sequence[float], width: int) -> tuple[list[float], int]:
+    """`values` summed in runs of k days, counted back from the latest, so they fit in `width`.
+
+    Returns the sums (oldest first) and k.
+    """
+    k = max(1, -(-len(values) // max(1, width)))
+    sums = [sum(values[max(0, end - k) : end]) for end in range(len(values), 0, -k)]
+    return sums[::-1], k
+
+
+def layout(count: int, width: int) -> tuple[int, int]:
+    """(bar width, gap) for `count` bars in `width` columns (count <= width)."""
+    slot = width // max(1, count)
     if slot >= 3:
-        return shown, min(slot - 1, 6), 1
-    return shown, 1, 1 if slot == 2 else 0
+        return min(slot - 1, 6), 1
+    return 1, 1 if slot == 2 else 0
 
 
 class UsageChart(Widget):
@@ -80,26 +87,26 @@ class UsageChart(Widget):
 
     def render(self) -> RenderResult:
         width, height = self.content_size
+        sums, per_bar = bucket(self.values, width - AXIS_WIDTH)
+        title = self.chart_title + (f" ({per_bar} days a bar)" if per_bar > 1 else "")
         title_style = self.get_component_rich_style("usage-chart--title")
-        lines = [Text(self.chart_title, style=title_style, no_wrap=True, overflow="ellipsis")]
+        lines = [Text(title, style=title_style, no_wrap=True, overflow="ellipsis")]
         rows = height - 2
         if rows < 1:
             return Text("\n").join(lines)
         if not self.values:
             lines.append(Text("no data for this period", style="italic"))
-            return Text("\n").join(lines)
-        if not any(self.values):
+        elif not any(self.values):
             lines.append(Text("nothing used in this period", style="italic"))
-            return Text("\n").join(lines)
-        lines.extend(self._bars(width - AXIS_WIDTH, rows))
-        lines.append(self._dates(width - AXIS_WIDTH))
+        else:
+            lines.extend(self._bars(sums, width - AXIS_WIDTH, rows))
+            lines.append(self._dates(len(sums), width - AXIS_WIDTH))
         return Text("\n").join(lines)
 
-    def _bars(self, width: int, rows: int) -> list[Text]:
-        shown, bar, gap = layout(len(self.values), width)
-        values = self.values[len(self.values) - shown :]
-        peak = max(values, default=0.0)
-        columns = [bar_cells(value, peak, rows) for value in values]
+    def _bars(self, sums: list[float], width: int, rows: int) -> list[Text]:
+        bar, gap = layout(len(sums), width)
+        peak = max(sums, default=0.0)
+        columns = [bar_cells(value, peak, rows) for value in sums]
         axis = self.get_component_rich_style("usage-chart--axis")
         style = self.get_component_rich_style("usage-chart--bar")
         lines = []
@@ -112,12 +119,10 @@ class UsageChart(Widget):
             lines.append(line)
         return lines
 
-    def _dates(self, width: int) -> Text:
-        shown, bar, gap = layout(len(self.days), width)
-        days = self.days[len(self.days) - shown :]
+    def _dates(self, bars: int, width: int) -> Text:
+        bar, gap = layout(bars, width)
         axis = self.get_component_rich_style("usage-chart--axis")
-        first, last = days[0].strftime("%m-%d"), days[-1].strftime("%m-%d")
-        span = shown * (bar + gap)
-        middle = max(1, span - len(first) - len(last))
-        text = first if shown == 1 else f"{first}{' ' * middle}{last}"
+        first, last = self.days[0].strftime("%m-%d"), self.days[-1].strftime("%m-%d")
+        middle = max(1, bars * (bar + gap) - len(first) - len(last))
+        text = first if len(self.days) == 1 else f"{first}{' ' * middle}{last}"
         return Text(" " * AXIS_WIDTH + text, style=axis, no_wrap=True, overflow="crop")
