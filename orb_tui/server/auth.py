@@ -12,7 +12,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from orb_tui.server.store import KeyRow, Store
+from orb_tui.server.records import KeyRow
+from orb_tui.server.store import Store
 
 TOKEN_LIFETIME = 86400
 ORG_KEY_PREFIX = "orb_"

@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 
 from orb_tui.server.auth import bearer
 from orb_tui.server.errors import not_found, unauthorized
+from orb_tui.server.records import ComputerRow
 from orb_tui.server.state import ServerState
-from orb_tui.server.store import ComputerRow
 
 
 def server_state(request: Request) -> ServerState:

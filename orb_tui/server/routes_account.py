@@ -11,9 +11,9 @@ from fastapi import APIRouter
 from orb_tui.server import auth
 from orb_tui.server.deps import OrgId
 from orb_tui.server.errors import conflict, invalid, not_found, unauthorized
+from orb_tui.server.records import Duplicate
 from orb_tui.server.schemas import KeyBody, LoginBody, RegisterBody, WebhookBody
 from orb_tui.server.state import ServerState
-from orb_tui.server.store import Duplicate
 from orb_tui.server.timefmt import iso, parse_iso
 from orb_tui.server.usage import DAY, DEFAULT_WINDOW, compute_usage
 from orb_tui.server.views import delivery_json, key_json, webhook_json

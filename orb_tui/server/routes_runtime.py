@@ -13,10 +13,10 @@ from fastapi import APIRouter
 from orb_tui.server.deps import OrgId, computer_or_404
 from orb_tui.server.errors import conflict, invalid, not_found
 from orb_tui.server.orbconfig import OrbConfig, stored_config
+from orb_tui.server.records import ComputerRow, new_id
 from orb_tui.server.runtime import AgentSpec, RuntimeRefused
 from orb_tui.server.schemas import ExecBody, PortBody
 from orb_tui.server.state import ServerState
-from orb_tui.server.store import ComputerRow, new_id
 from orb_tui.server.timefmt import iso
 from orb_tui.server.views import agent_json
 

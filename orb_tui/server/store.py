@@ -6,12 +6,24 @@ import json
 import sqlite3
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from orb_tui.server.records import (
+    ComputerRow,
+    DeliveryRow,
+    Duplicate,
+    EventRow,
+    KeyRow,
+    RunRow,
+    WebhookRow,
+    computer_row,
+    delivery_row,
+    new_id,
+    webhook_row,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS orgs (
@@ -30,6 +42,7 @@ CREATE INDEX IF NOT EXISTS builds_computer ON builds (computer_id, started_at);
 CREATE TABLE IF NOT EXISTS agent_runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, computer_id TEXT NOT NULL, pid INTEGER NOT NULL,
     port INTEGER NOT NULL, runtime_mb INTEGER NOT NULL, started_at REAL NOT NULL, finished_at REAL);
+CREATE INDEX IF NOT EXISTS runs_computer ON agent_runs (computer_id, finished_at);
 CREATE TABLE IF NOT EXISTS events (
     id TEXT PRIMARY KEY, org_id TEXT NOT NULL, type TEXT NOT NULL, created_at REAL NOT NULL,
     data TEXT NOT NULL);
@@ -43,118 +56,6 @@ CREATE TABLE IF NOT EXISTS deliveries (
     created_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS deliveries_hook ON deliveries (webhook_id, created_at);
 """
-
-
-class Duplicate(Exception):
-    """A unique value (an org's email) is already taken."""
-
-
-def new_id() -> str:
-    """A fresh UUID4 string."""
-    return str(uuid.uuid4())
-
-
-@dataclass(frozen=True)
-class KeyRow:
-    """An API key as stored (only its hash)."""
-
-    id: str
-    org_id: str
-    kind: str
-    name: str
-    prefix: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class ComputerRow:
-    """A computer as stored."""
-
-    id: str
-    org_id: str
-    name: str
-    runtime_mb: int
-    disk_mb: int
-    created_at: float
-    destroyed_at: float | None
-    config: str | None
-    expose: list[int]
-
-
-@dataclass(frozen=True)
-class RunRow:
-    """One agent run, for usage: an interval and the computer's RAM budget."""
-
-    computer_id: str
-    runtime_mb: int
-    started_at: float
-    finished_at: float | None
-
-
-@dataclass(frozen=True)
-class EventRow:
-    """An event that webhooks deliver."""
-
-    id: str
-    org_id: str
-    type: str
-    created_at: float
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class WebhookRow:
-    """A webhook subscription."""
-
-    id: str
-    org_id: str
-    url: str
-    events: list[str]
-    secret: str
-    created_at: float
-
-
-@dataclass(frozen=True)
-class DeliveryRow:
-    """One delivery attempt of an event to a webhook."""
-
-    id: str
-    webhook_id: str
-    event_id: str
-    type: str
-    attempt: int
-    status_code: int | None
-    error: str | None
-    success: bool
-    created_at: float
-
-
-def _computer(row: sqlite3.Row) -> ComputerRow:
-    return ComputerRow(
-        id=row["id"],
-        org_id=row["org_id"],
-        name=row["name"],
-        runtime_mb=row["runtime_mb"],
-        disk_mb=row["disk_mb"],
-        created_at=row["created_at"],
-        destroyed_at=row["destroyed_at"],
-        config=row["config"],
-        expose=json.loads(row["expose"]),
-    )
-
-
-def _webhook(row: sqlite3.Row) -> WebhookRow:
-    return WebhookRow(
-        row["id"], row["org_id"], row["url"], json.loads(row["events"]), row["secret"],
-        row["created_at"],
-    )  # fmt: skip
-
-
-def _delivery(row: sqlite3.Row) -> DeliveryRow:
-    return DeliveryRow(
-        row["id"], row["webhook_id"], row["event_id"], row["type"], row["attempt"],
-        row["status_code"], row["error"], bool(row["success"]), row["created_at"],
-    )  # fmt: skip
 
 
 class Store:
@@ -279,12 +180,12 @@ class Store:
             computer_id,
             org_id,
         )
-        return None if row is None else _computer(row)
+        return None if row is None else computer_row(row)
 
     def computer_by_id(self, computer_id: str) -> ComputerRow | None:
         """Any computer with this id, live or destroyed, whatever its org."""
         row = self._one("SELECT * FROM computers WHERE id = ?", computer_id)
-        return None if row is None else _computer(row)
+        return None if row is None else computer_row(row)
 
     def list_computers(self, org_id: str) -> list[ComputerRow]:
         """The org's live computers, newest first."""
@@ -293,7 +194,7 @@ class Store:
             " ORDER BY created_at DESC, rowid DESC",
             org_id,
         )
-        return [_computer(row) for row in rows]
+        return [computer_row(row) for row in rows]
 
     def destroy_computer(self, org_id: str, computer_id: str) -> bool:
         """Mark a computer destroyed (kept for usage) and close its open runs."""
@@ -370,7 +271,7 @@ class Store:
             end,
             start,
         )
-        return [_computer(row) for row in rows]
+        return [computer_row(row) for row in rows]
 
     def usage_runs(self, org_id: str, start: float, end: float) -> list[RunRow]:
         """The org's agent runs that overlap `[start, end]`."""
@@ -438,7 +339,7 @@ class Store:
             " ORDER BY created_at DESC, rowid DESC",
             org_id,
         )
-        return [_webhook(row) for row in rows]
+        return [webhook_row(row) for row in rows]
 
     def get_webhook(self, org_id: str, webhook_id: str) -> WebhookRow | None:
         """The org's live webhook with this id."""
@@ -447,7 +348,7 @@ class Store:
             webhook_id,
             org_id,
         )
-        return None if row is None else _webhook(row)
+        return None if row is None else webhook_row(row)
 
     def delete_webhook(self, org_id: str, webhook_id: str) -> bool:
         """Delete a webhook; False if the org has no such live webhook."""
@@ -477,4 +378,4 @@ class Store:
             webhook_id,
             limit,
         )
-        return [_delivery(row) for row in rows]
+        return [delivery_row(row) for row in rows]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from orb_tui.server.records import ComputerRow, DeliveryRow, KeyRow, WebhookRow
 from orb_tui.server.runtime import AgentInfo, Runtime
-from orb_tui.server.store import ComputerRow, DeliveryRow, KeyRow, WebhookRow
 from orb_tui.server.timefmt import iso, iso_dt
 
 LIVE_STATES = {"running", "checkpointed"}

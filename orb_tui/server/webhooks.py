@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from orb_tui.server.store import DeliveryRow, EventRow, Store, WebhookRow, new_id
+from orb_tui.server.records import DeliveryRow, EventRow, WebhookRow, new_id
+from orb_tui.server.store import Store
 from orb_tui.server.timefmt import iso
 
 EVENT_TYPES = (
