@@ -81,6 +81,8 @@ async def test_create_lists_it_and_shows_its_deliveries(
         await until(pilot, lambda: table.row_count == 1, "the webhook listed")
         assert table.get_row_at(0)[::2] == [receiver.url, "computer.created"]
         assert secret not in screen_text(screen)
+        await pilot.press("c")
+        assert app.clipboard == receiver.url
         async with OrbClient(endpoint.api_url, endpoint.api_key) as orb:
             [hook] = await orb.list_webhooks()
             assert (hook.url, hook.events) == (receiver.url, ("computer.created",))

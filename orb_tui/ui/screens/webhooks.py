@@ -116,6 +116,7 @@ class WebhooksScreen(OrgScreen):
         Binding("n", "new_webhook", "New", id="new-webhook"),
         Binding("d", "delete_webhook", "Delete", id="delete-webhook"),
         Binding("r", "refresh", "Refresh", id="refresh-webhooks"),
+        Binding("c", "copy_url", "Copy URL", show=False, id="copy-webhook-url"),
     ]
 
     @dataclass
@@ -227,7 +228,11 @@ class WebhooksScreen(OrgScreen):
                 )
         count = len(message.webhooks)
         summary = f"{count} webhook{'s' if count != 1 else ''}"
-        self.set_status(f"{summary} · {self.note}" if self.note else f"{summary}; n new, d delete")
+        self.set_status(
+            f"{summary} · {self.note}"
+            if self.note
+            else f"{summary}; n new, d delete, c copies the URL"
+        )
         self._show_deliveries_for_cursor()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -337,6 +342,12 @@ class WebhooksScreen(OrgScreen):
         """Say so and list again."""
         self.note = f"deleted webhook to {message.url}"
         self.action_refresh()
+
+    def action_copy_url(self) -> None:
+        """Copy the highlighted webhook's URL (OSC 52, so it works over SSH)."""
+        if (hook := self._highlighted()) is not None:
+            self.app.copy_to_clipboard(hook.url)
+            self.set_status(f"copied {hook.url}")
 
     def _highlighted(self) -> Webhook | None:
         table = self.query_one("#webhooks-table", DataTable)
