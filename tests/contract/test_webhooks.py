@@ -17,6 +17,8 @@ from server_harness import RunningServer
 from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import NotFound, ValidationFailed
 
+AGENT = '[agent]\nname = "ev"\nlang = "python"\nentry = "main.py"\n'
+
 
 @dataclass
 class Received:
@@ -179,33 +181,44 @@ async def test_only_subscribed_events_are_sent(client: OrbClient, receiver: Rece
     assert [json.loads(r.body)["type"] for r in receiver.received] == ["computer.destroyed"]
 
 
-async def test_every_agent_event_is_delivered(
+async def test_agent_events_are_delivered(
     client: OrbClient, receiver: Receiver, server: RunningServer
 ) -> None:
-    events = ["agent.spawned", "agent.checkpointed", "agent.restored", "agent.finished"]
+    events = ["agent.spawned", "agent.checkpointed", "agent.restored"]
     await client.create_webhook(receiver.url, events)
     computer = await client.create_computer("agent-events")
     code = server.state_dir / "computers" / computer.id / "agent" / "code"
-    (code / "main.py").write_text(
-        "import os, time\nstop = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'stop')\n"
-        "while not os.path.exists(stop):\n    time.sleep(0.02)\n"
-    )
-    await client.upload_config(
-        computer.id, '[agent]\nname = "ev"\nlang = "python"\nentry = "main.py"\n'
-    )
+    (code / "main.py").write_text("import time\ntime.sleep(600)\n")
+    await client.upload_config(computer.id, AGENT)
     port = (await client.deploy(computer.id)).agents[0].port
     assert port is not None
     await client.demote(computer.id, port)
     await client.promote(computer.id, port)
-    (code / "stop").write_text("")
 
-    async def all_four() -> bool:
-        return len(receiver.received) >= 4
+    async def all_three() -> bool:
+        return len(receiver.received) >= 3
 
-    await until(all_four, state=lambda: [json.loads(r.body)["type"] for r in receiver.received])
+    await until(all_three, state=lambda: [r.headers["x-orb-event"] for r in receiver.received])
     bodies = [json.loads(r.body) for r in receiver.received]
     assert sorted(b["type"] for b in bodies) == sorted(events)  # each its own delivery: any order
     assert {b["data"]["computer_id"] for b in bodies} == {computer.id}
     assert {b["data"]["agent"]["port"] for b in bodies} == {port}
-    finished = next(b for b in bodies if b["type"] == "agent.finished")
-    assert finished["data"]["agent"]["state"] == "finished"
+    states = {b["type"]: b["data"]["agent"]["state"] for b in bodies}
+    assert states == {"agent.spawned": "running", "agent.checkpointed": "checkpointed",
+                      "agent.restored": "running"}  # fmt: skip
+
+
+async def test_an_agent_that_exits_sends_finished(
+    client: OrbClient, receiver: Receiver, server: RunningServer
+) -> None:
+    await client.create_webhook(receiver.url, ["agent.finished"])
+    computer = await client.create_computer("agent-exits")
+    code = server.state_dir / "computers" / computer.id / "agent" / "code"
+    (code / "main.py").write_text("import sys\nprint('bye', file=sys.stderr)\nsys.exit(3)\n")
+    await client.upload_config(computer.id, AGENT)
+    await client.deploy(computer.id)
+    await asyncio.wait_for(receiver.arrived.wait(), 15)
+    [event] = [json.loads(r.body) for r in receiver.received]
+    assert event["type"] == "agent.finished"
+    agent = event["data"]["agent"]
+    assert (agent["state"], agent["exit_code"], agent["stderr_tail"]) == ("failed", 3, "bye\n")
