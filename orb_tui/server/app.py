@@ -73,9 +73,10 @@ def install_error_handlers(app: FastAPI) -> None:
         assert isinstance(exc, StarletteHTTPException)
         return problem_response(ApiProblem(exc.status_code, _http_message(request, exc)))
 
-    async def on_validation(_: Request, exc: Exception) -> JSONResponse:
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        return problem_response(validation_problem(exc.errors()))
+        content_type = request.headers.get("content-type", "")
+        return problem_response(validation_problem(exc.errors(), content_type))
 
     async def on_bug(request: Request, exc: Exception) -> JSONResponse:
         log.error("bug answering %s %s", request.method, request.url.path, exc_info=exc)
@@ -96,7 +97,7 @@ def _http_message(request: Request, exc: StarletteHTTPException) -> str:
     return str(exc.detail)
 
 
-def validation_problem(errors: Sequence[Any]) -> ApiProblem:
+def validation_problem(errors: Sequence[Any], content_type: str = "") -> ApiProblem:
     """One error answer for pydantic's list of errors: the first one, naming its field."""
     if not errors:
         return ApiProblem(422, "the request is not valid")
@@ -107,6 +108,8 @@ def validation_problem(errors: Sequence[Any]) -> ApiProblem:
         detail = first.get("ctx", {}).get("error", "")
         return ApiProblem(400, f"the body is not valid JSON: {detail}".rstrip(": "))
     if loc == ["body"]:
+        if content_type and "json" not in content_type.lower():
+            return ApiProblem(422, "the body must be a JSON object sent as application/json")
         return ApiProblem(422, "the body must be a JSON object")
     field = ".".join(loc[1:] if loc and loc[0] in {"body", "query", "path", "header"} else loc)
     message = str(first.get("msg", "is not valid")).removeprefix("Value error, ")

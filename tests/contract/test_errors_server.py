@@ -137,3 +137,9 @@ async def test_no_junk_body_on_any_post_route_gets_a_500(http: httpx.AsyncClient
             assert answer.status_code < 500, (route, junk, answer.text)
             if answer.status_code >= 400:
                 assert set(answer.json()) == {"error", "message"}
+
+
+async def test_json_sent_as_a_form_says_which_content_type_to_use(http: httpx.AsyncClient) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    answer = await http.post("/v1/keys", content=b'{"name": "k"}', headers=form)
+    assert "application/json" in _is_error(answer, 422, "invalid")["message"]
