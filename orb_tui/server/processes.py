@@ -162,7 +162,7 @@ _PR_SET_CHILD_SUBREAPER = 36
 _strays: set[int] = set()
 """Killed processes of ours in other groups, to reap once they are reparented to us."""
 _groups: set[int] = set()
-"""Process groups we started: their zombies reparented to us are ours to reap."""
+"""Process groups (and sessions) we started: their zombies reparented to us are ours to reap."""
 _own: set[int] = set()
 """Processes we started and reap ourselves (through `Child.wait`)."""
 _reap_scheduled = False
@@ -207,9 +207,9 @@ def reap_adopted() -> int:
                 fields = handle.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        pgid = int(fields[2])
-        present.add(pgid)
-        if pid in _own or not (pgid in _groups or pid in _strays):
+        pgid, sid = int(fields[2]), int(fields[3])
+        present.update((pgid, sid))
+        if pid in _own or not (pgid in _groups or sid in _groups or pid in _strays):
             continue
         if fields[0] == b"Z" and int(fields[1]) == me:
             with contextlib.suppress(ChildProcessError):

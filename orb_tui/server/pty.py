@@ -162,6 +162,7 @@ class PtySession:
             self._pause_reading()
             self._loop.remove_writer(self._fd)
             os.close(self._fd)
+            self._buffer.clear()
             self._ready.set()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(self.child.wait(), CLOSE_GRACE)

@@ -112,4 +112,4 @@ async def test_the_sandbox_hides_the_host(tmp_path: Path) -> None:
     assert "No such file" in done.stderr
     assert "Read-only file system" in done.stderr
     assert "agent" in done.stdout.split() and "root" not in done.stdout.split()
-    assert done.stdout.endswith("infinity\x00") or "bwrap" in done.stdout  # its own PID 1
+    assert "bwrap" in done.stdout  # PID 1 is bwrap's init, not the host's

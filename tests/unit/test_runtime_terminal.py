@@ -1,0 +1,86 @@
+"""Runtime terminals: bash in a real PTY, size and resize, Ctrl-C, backpressure, clean close."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from proc_probe import eventually, pids_running, unique_seconds, zombie_children
+
+from orb_tui.server.pty import PAUSE_AT, PtySession
+from orb_tui.server.runtime import Runtime
+from orb_tui.server.sandbox import bwrap_usable
+
+
+@pytest.fixture(params=[True, False], ids=["bwrap", "plain"])
+async def runtime(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Runtime]:
+    if request.param and not bwrap_usable():
+        pytest.skip("bubblewrap is not usable on this machine")
+    runtime = Runtime(tmp_path / "state", sandbox=request.param)
+    runtime.prepare("c1", runtime_mb=512, disk_mb=1024)
+    yield runtime
+    await runtime.shutdown()
+    assert zombie_children() == []
+
+
+async def read_until(session: PtySession, needle: bytes, seen: bytearray | None = None) -> bytes:
+    """Read output until `needle` shows up; returns everything read."""
+    out = seen if seen is not None else bytearray()
+    while needle not in out:
+        chunk = await session.read()
+        assert chunk, f"the shell ended before {needle!r}; got {bytes(out[-300:])!r}"
+        out += chunk
+    return bytes(out)
+
+
+async def test_size_resize_and_interrupt(runtime: Runtime) -> None:
+    session = await runtime.open_terminal("c1", cols=100, rows=30)
+    session.write(b"stty size; echo $TERM\n")
+    await read_until(session, b"30 100\r\nxterm-256color")
+    session.resize(132, 43)
+    session.write(b"stty size\n")
+    await read_until(session, b"43 132")
+    seconds = unique_seconds()
+    session.write(f"sleep {seconds}\n".encode())
+    await eventually(lambda: bool(pids_running(seconds)), what="sleep starts")
+    session.write(b"\x03")
+    await eventually(lambda: not pids_running(seconds), what="Ctrl-C ends sleep")
+    await read_until(session, b"^C")
+    session.write(b"echo status-$?\n")
+    await read_until(session, b"status-130")
+    await session.close()
+
+
+async def test_exit_ends_the_output_and_gives_the_status(runtime: Runtime) -> None:
+    session = await runtime.open_terminal("c1", 80, 24)
+    session.write(b"exit 7\n")
+    while await session.read():
+        pass
+    assert await session.wait() == 7
+    await session.close()
+    assert session.returncode == 7
+
+
+async def test_close_leaves_nothing_behind(runtime: Runtime) -> None:
+    job, nohup = unique_seconds(), unique_seconds()
+    session = await runtime.open_terminal("c1", 80, 24)
+    session.write(f"sleep {job} & nohup sleep {nohup} >/dev/null 2>&1 & echo sta''rted\n".encode())
+    await read_until(session, b"started\r\n")
+    await eventually(lambda: bool(pids_running(job) and pids_running(nohup)), what="jobs start")
+    await session.close()
+    await session.close()  # idempotent
+    await eventually(lambda: not pids_running(job) and not pids_running(nohup), what="jobs end")
+    assert await session.read() == b""
+
+
+async def test_output_waits_for_a_slow_reader_and_loses_nothing(runtime: Runtime) -> None:
+    size = 6_000_000
+    session = await runtime.open_terminal("c1", 80, 24)
+    session.write(f"head -c {size} /dev/zero | tr '\\0' a; echo; echo DO''NE\n".encode())
+    await eventually(lambda: session.buffered >= PAUSE_AT, what="output buffered")
+    # reading stopped at the threshold: the writer is blocked on the PTY, not buffered in us
+    assert session.buffered < PAUSE_AT + (128 << 10)
+    out = await read_until(session, b"DONE\r\n")
+    assert out.count(b"a") >= size
+    await session.close()
