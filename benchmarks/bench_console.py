@@ -114,9 +114,9 @@ async def poll_cycle(pilot: Any, app: OrbApp, table: ComputerTable) -> dict[str,
     """
     assert app.background is not None
     wall, ui = time.perf_counter(), time.thread_time()
-    listing, rows = await app.background.run(fetch_computers)
+    _, data = await app.background.run(fetch_computers)
     fetched_wall, fetched_ui = time.perf_counter(), time.thread_time()
-    table.apply(listing.computers, rows)
+    table.apply(data)
     applied = time.thread_time()
     await pilot.pause()
     painted = time.thread_time()

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from textual.message import Message
 
 from orb_tui.api.models import Agent, ComputerList
+from orb_tui.ui.widgets.computer_table import TableData
 
 
 @dataclass
 class ComputersLoaded(Message, bubble=False):
-    """A poll of the computers list answered; `rows` holds each computer's cell text, made off the UI."""
+    """A poll of the computers list answered; `data` is the table's view of it, made off the UI."""
 
     listing: ComputerList
-    rows: Mapping[str, tuple[str, ...]] | None = None
+    data: TableData
 
     def can_replace(self, message: Message) -> bool:
         return isinstance(message, ComputersLoaded)

@@ -18,7 +18,7 @@ from orb_tui.api.models import Computer, ComputerList
 from orb_tui.ui.messages import ComputerChanged, ComputersFailed, ComputersLoaded
 from orb_tui.ui.widgets.agents_tab import AgentsTab
 from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app, plain_words
-from orb_tui.ui.widgets.computer_table import ComputerTable, RowValues, table_rows
+from orb_tui.ui.widgets.computer_table import ComputerTable, TableData, table_data
 from orb_tui.ui.widgets.computer_tabs import ComputerTabs
 from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog, NewComputer
 from orb_tui.ui.widgets.status_line import StatusLine
@@ -35,10 +35,10 @@ def backoff_delay(interval: float, failures: int) -> float:
     return min(cap, interval * float(2 ** max(0, failures - 1)))
 
 
-async def fetch_computers(client: OrbClient) -> tuple[ComputerList, dict[str, RowValues]]:
-    """The computers list and each row's cell text (run on the background thread)."""
+async def fetch_computers(client: OrbClient) -> tuple[ComputerList, TableData]:
+    """The computers list and the table's view of it (run on the background thread)."""
     listing = await client.list_computers()
-    return listing, table_rows(listing.computers)
+    return listing, table_data(listing.computers)
 
 
 class MainScreen(ReportsWorkerErrors, Screen[None]):
@@ -136,14 +136,14 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         try:
             if background is None:
                 raise OrbError("not signed in: press P to open Profiles and sign in")
-            listing, rows = await background.run(fetch_computers)
+            listing, data = await background.run(fetch_computers)
         except OrbError as exc:
             self.post_message(ComputersFailed(str(exc)))
             return
         except Exception as exc:  # polling must survive anything and say so
             self.post_message(ComputersFailed(plain_words(exc)))
             return
-        self.post_message(ComputersLoaded(listing, rows))
+        self.post_message(ComputersLoaded(listing, data))
 
     def on_computers_loaded(self, message: ComputersLoaded) -> None:
         self.polls += 1
@@ -151,7 +151,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
             self.notify("connection restored", timeout=3)
         self.failures = 0
         table = self.table
-        table.apply(message.listing.computers, message.rows)
+        table.apply(message.data)
         self.status.polled(table.row_count, len(message.listing.computers), self.interval)
         self._schedule(self.interval)
 

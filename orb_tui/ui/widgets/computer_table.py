@@ -53,10 +53,19 @@ def row_values(computer: Computer, now: datetime) -> RowValues:
     )
 
 
-def table_rows(computers: Iterable[Computer]) -> dict[str, RowValues]:
-    """Each computer's cell text, keyed by id (safe to compute on any thread)."""
+@dataclass(frozen=True)
+class TableData:
+    """The computers by id and each one's cell text: what the table shows."""
+
+    computers: Mapping[str, Computer]
+    rows: Mapping[str, RowValues]
+
+
+def table_data(computers: Iterable[Computer]) -> TableData:
+    """The table's data for `computers` (pure: safe to compute on any thread)."""
     now = datetime.now(timezone.utc)
-    return {c.id: row_values(c, now) for c in computers}
+    by_id = {c.id: c for c in computers}
+    return TableData(by_id, {cid: row_values(c, now) for cid, c in by_id.items()})
 
 
 def render_cell(column: str, value: str) -> str | Text:
@@ -81,9 +90,9 @@ class ComputerTable(DataTable[str | Text]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self._computers: dict[str, Computer] = {}
-        self._values: dict[str, RowValues] = {}
-        self._shown: dict[str, RowValues] = {}
+        self._computers: Mapping[str, Computer] = {}
+        self._values: Mapping[str, RowValues] = {}
+        self._shown: Mapping[str, RowValues] = {}
         self._filter = ""
         self._sort_column = 0
         self._sort_reverse = False
@@ -103,15 +112,14 @@ class ComputerTable(DataTable[str | Text]):
         """Ids of the rows on screen, in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
 
-    def apply(
-        self, computers: Iterable[Computer], rows: Mapping[str, RowValues] | None = None
-    ) -> None:
+    def apply(self, computers: Iterable[Computer] | TableData) -> None:
         """Show `computers`: remove gone rows, add new ones, update only the cells that changed.
 
-        `rows` may hold each computer's cell text (see `table_rows`), computed off the UI thread.
+        Pass a `TableData` (see `table_data`) to have the per-row work done off the UI thread.
         """
-        self._computers = {c.id: c for c in computers}
-        self._values = dict(rows) if rows is not None else table_rows(self._computers.values())
+        data = computers if isinstance(computers, TableData) else table_data(computers)
+        self._computers = data.computers
+        self._values = data.rows
         self._sync()
 
     def set_filter(self, text: str) -> None:
@@ -120,30 +128,36 @@ class ComputerTable(DataTable[str | Text]):
         self._sync()
 
     def _matches(self, computer: Computer) -> bool:
-        if not self._filter:
-            return True
         hay = f"{computer.name} {computer.id} {computer.status}".lower()
         return self._filter in hay
 
+    def _wanted(self) -> Mapping[str, RowValues]:
+        if not self._filter:
+            return self._values
+        computers = self._computers
+        return {cid: v for cid, v in self._values.items() if self._matches(computers[cid])}
+
     def _sync(self) -> None:
-        now = datetime.now(timezone.utc)
-        want = {cid: row_values(c, now) for cid, c in self._computers.items() if self._matches(c)}
-        shown = self._shown
-        for key in [key for key in shown if key not in want]:
-            self.remove_row(key)
-        added = False
-        for key, values in want.items():
-            old = shown.get(key)
-            if old is None:
-                cells = [render_cell(col, v) for col, v in zip(COLUMN_KEYS, values, strict=True)]
-                self.add_row(*cells, key=key)
-                added = True
-            elif old != values:
-                self._update_row(key, old, values)
+        want, shown = self._wanted(), self._shown
         self._shown = want
-        if added:
-            self._resort()
+        if want != shown:  # one C-level comparison when nothing changed
+            self._patch(want, shown)
         self._announce()
+
+    def _patch(self, want: Mapping[str, RowValues], shown: Mapping[str, RowValues]) -> None:
+        # set operations on dict views run in C: cheap even for 10,000 rows
+        added = want.keys() - shown.keys()
+        changed = {key for key, _ in want.items() - shown.items()} - added
+        for key in shown.keys() - want.keys():
+            self.remove_row(key)
+        for key in changed:
+            self._update_row(key, shown[key], want[key])
+        if not added:
+            return
+        for key in [key for key in want if key in added]:
+            cells = [render_cell(c, v) for c, v in zip(COLUMN_KEYS, want[key], strict=True)]
+            self.add_row(*cells, key=key)
+        self._resort()
 
     def _update_row(self, key: str, old: RowValues, new: RowValues) -> None:
         for column, before, after in zip(COLUMN_KEYS, old, new, strict=True):
