@@ -154,3 +154,48 @@ async def test_keymap_remaps_a_binding(make_test_app: Any) -> None:
         assert isinstance(app.screen, CreateComputerDialog)
         await pilot.press("escape", "f1")
         assert isinstance(app.screen, HelpScreen)
+
+
+async def test_tab_keys_switch_and_focus(client: OrbClient, make_test_app: Any, until: Any) -> None:
+    await client.create_computer("tabbed")
+    app = make_test_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        table = app.screen.query_one(ComputerTable)
+        await until(pilot, lambda: table.row_count == 1)
+        tabs = app.screen.query_one("#tabs")
+        for key, tab in (("f", "files"), ("l", "build"), ("x", "exec"), ("e", "config"),
+                         ("a", "agents"), ("t", "terminal")):  # fmt: skip
+            table.focus()
+            await pilot.press(key)
+            pane = tabs.get_pane(tab)
+            await until(
+                pilot, lambda p=pane: app.focused is not None and p in app.focused.ancestors
+            )
+            assert tabs.active == tab, key
+        await pilot.press("ctrl+right_square_bracket")  # leaves the terminal
+        assert table.has_focus
+        polls = app.screen.polls
+        await pilot.press("escape", "r")
+        await until(pilot, lambda: app.screen.polls > polls, timeout=2)
+
+
+async def test_no_credentials_opens_profiles(make_test_app: Any) -> None:
+    from orb_tui.ui.screens.profiles import ProfilesScreen
+
+    app = make_test_app(endpoint=None)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, ProfilesScreen)
+        assert app.client is None and app.sub_title == "not signed in"
+
+
+async def test_config_problems_are_notified(
+    make_test_app: Any, notices: Any, tmp_path: Any
+) -> None:
+    from orb_tui.config.settings import ConfigProblem
+
+    problem = ConfigProblem(tmp_path / "config.toml", 3, 7, "poll_interval must be a number")
+    app = make_test_app(problems=(problem,))
+    async with app.run_test(size=(120, 40), message_hook=notices.hook) as pilot:
+        await pilot.pause()
+        assert f"{tmp_path / 'config.toml'}:3:7: poll_interval must be a number" in notices
