@@ -1,18 +1,21 @@
 """Record real programs in tmux (120x40): raw output, screen text, attributes and cursor.
 
-Run once by hand (needs tmux, vim, less, htop):  .venv/bin/python tests/conformance/record.py
-It writes tests/conformance/recordings/<name>.{raw,txt,ansi,json}; the test replays them.
+Run by hand (needs tmux, vim, less, htop): .venv/bin/python tests/conformance/record.py [NAME...]
+It writes tests/conformance/recordings/<name>.{raw,txt,ansi,json}; test_conformance replays them
+without tmux. Recording twice gives other bytes (htop's numbers, timings): commit what you test.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import random
 import shlex
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,7 +70,60 @@ EDGE = "".join(
         "\x1b]0;the title\x07\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \x1b[999;999H!\x1b[39;1Hend\n",
     ]
 )
+# Differential fuzz: seeded random programs from the sequences above, each starting from a known
+# state. tmux answers for what the screen should be; differences are investigated one by one.
+RESET = "\x1b[r\x1b[0m\x1b[?7h\x1b[4l\x1b[?6l\x1b[H\x1b[2J"
+
+
+def fuzz_program(seed: int, steps: int = 400) -> str:
+    """A random but well-formed stream of text and control sequences."""
+    rng = random.Random(seed)
+    parts = [RESET]
+    for _ in range(steps):
+        parts.append(rng.choice(_FUZZ_PIECES)(rng))
+    return "".join(parts)
+
+
+def _n(rng: random.Random) -> int:
+    return rng.choice((0, 1, 1, 2, 3, 5, 8, 13, 40, 130))
+
+
+_WORD = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def _word(rng: random.Random, shortest: int, longest: int) -> str:
+    return "".join(rng.choice(_WORD) for _ in range(rng.randint(shortest, longest)))
+
+
+_FUZZ_PIECES: list[Callable[[random.Random], str]] = [
+    lambda r: _word(r, 1, 30),
+    lambda r: _word(r, 1, 30),
+    lambda r: _word(r, 60, 140),
+    lambda r: r.choice(["\u4e2d\u6587", "\u5b57", "e\u0301", "a\u0308o", "\u00e9t\u00e9"]),
+    lambda r: r.choice(["\r\n", "\r\n", "\r", "\n", "\b", "\t", "\x1bD", "\x1bM", "\x1bE"]),
+    lambda r: f"\x1b[{r.randint(1, 42)};{r.randint(1, 125)}H",
+    lambda r: f"\x1b[{_n(r)}{r.choice('ABCDEFGd`')}",  # not HPR/VPR: tmux lacks them
+    lambda r: f"\x1b[{r.choice(('', '0', '1', '2'))}K",
+    lambda r: f"\x1b[{r.choice(('', '0', '1', '2'))}J" if r.random() < 0.3 else "",
+    lambda r: f"\x1b[{_n(r)}{r.choice('@PX')}",
+    lambda r: f"\x1b[{_n(r)}{r.choice('ST')}",
+    # IL/DL only inside the region: outside it tmux edits the whole screen, xterm nothing
+    lambda r: f"\x1b[r\x1b[{r.randint(1, 40)}H\x1b[{_n(r)}{r.choice('LM')}\r",
+    lambda r: f"\x1b[{r.randint(1, 20)};{r.randint(21, 40)}r" if r.random() < 0.5 else "\x1b[r",
+    lambda r: f"\x1b[{r.choice(('0', '1', '7', '4', '31', '42', '1;33', '38;5;208', '48;5;17'))}m",
+    lambda r: f"x\x1b[{_n(r)}b",
+    lambda r: r.choice(["\x1b7", "\x1b8", "\x1b[s", "\x1b[u"]),
+    lambda r: r.choice(["\x1b[?7l", "\x1b[?7h", "\x1b[?1049h", "\x1b[?1049l"]),
+    # insert mode only where it cannot wrap or split a wide character: there tmux has quirks
+    lambda r: f"\x1b[{r.randint(1, 40)};1H\x1b[4h{_word(r, 1, 20)}\x1b[4l",
+]
+FUZZ_SEEDS = range(12)
+
 SCENARIOS = {
+    **{
+        f"fuzz{seed:02}": Scenario(f"sh -c 'cat fuzz{seed:02}.txt; exec sleep 600'", [([], 0.3)])
+        for seed in FUZZ_SEEDS
+    },
     "sequences": Scenario("sh -c 'cat edge.txt; exec sleep 600'", [([], 0.5)]),
     "bash": Scenario(
         f"env -i TERM=xterm-256color HOME=/tmp LANG=C.UTF-8 PS1={shlex.quote(PROMPT)} "
@@ -124,6 +180,8 @@ def record(name: str, scenario: Scenario, workdir: Path) -> None:
     copy = workdir / "emulator.py"
     copy.write_bytes(SOURCE.read_bytes())
     (workdir / "edge.txt").write_text(EDGE)
+    for seed in FUZZ_SEEDS:
+        (workdir / f"fuzz{seed:02}.txt").write_text(fuzz_program(seed))
     command = scenario.command.replace("{copy}", str(copy))
     # The pane waits for one Enter before starting the program, so pipe-pane sees every byte.
     gate = f"stty -echo; read _; stty echo; exec {command}"

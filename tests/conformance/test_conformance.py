@@ -1,12 +1,24 @@
 """Real programs recorded in tmux, replayed through our emulator: same screen as tmux showed.
 
 The recordings (tests/conformance/recordings, made by record.py) hold the raw bytes each program
-wrote, tmux's `capture-pane` text and attributes (`-e`), and tmux's cursor. Differences allowed:
+wrote, tmux's `capture-pane` text and attributes (`-e`), and tmux's cursor: vim, less, htop, a
+bash session with coloured ls, a file of tricky sequences, and twelve seeded random programs
+(fuzzNN) mixing text, wide characters, cursor moves, margins, editing, SGR, REP and modes.
 
-- ``ALLOWED_ROWS`` below: rows where tmux 3.3a departs from xterm; there our row must equal what
+Differences allowed, each where tmux 3.3a departs from xterm and we follow xterm:
+
+- ``ALLOWED_ROWS`` below: rows of the tricky-sequences file; there our row must equal what
   xterm shows, given with the reason.
+- The random programs do not use what tmux does its own way: IL/DL with the cursor outside the
+  scroll region (tmux edits the whole screen, xterm nothing), HPR and VPR (tmux ignores them),
+  and insert mode where text wraps or lands on half a wide character (tmux overwrites).
 - Attributes of blank cells after the last character of a row: `capture-pane -e` does not report
   them (htop's header bar is erased green to the line end, but the capture ends at "Command").
+
+Where tmux and xterm differ in ways no program relies on, we follow tmux (so the random
+programs can check them): text past the last column with autowrap off stays on the last
+column; ICH/DCH/ECH/EL 0 do nothing while the cursor waits past the last column; REP stops at
+the line end; DECSC has one slot for both screens and 1049 keeps its own.
 """
 
 from __future__ import annotations

@@ -248,3 +248,43 @@ def test_deleting_the_top_line_does_not_feed_the_scrollback() -> None:
     screen = screen_with("1\r\n2\r\n3\x1b[H\x1b[2M")
     assert rows(screen) == ["3", "", "", ""]
     assert not screen.scrollback
+
+
+def test_rep_stops_at_the_end_of_the_line() -> None:
+    screen = screen_with("ab\x1b[99b\r\n\u4e2d\x1b[99b")
+    assert rows(screen)[:3] == ["ab" + "b" * 8, "\u4e2d" * 5, ""]
+
+
+def test_without_autowrap_the_cursor_stays_on_the_last_column() -> None:
+    screen = screen_with("\x1b[?7l0123456789ab")
+    assert screen.cursor.x == 9
+    screen.feed("\x1b[Kc")
+    assert rows(screen)[0] == "012345678c"
+
+
+def test_without_autowrap_a_wide_character_that_does_not_fit_is_dropped() -> None:
+    screen = screen_with("\x1b[?7l012345678\u4e2d")
+    assert rows(screen)[0] == "012345678"
+
+
+def test_past_the_last_column_edits_wait_for_the_wrap() -> None:
+    screen = screen_with("0123456789\x1b[@\x1b[P\x1b[X\x1b[K")
+    assert rows(screen)[0] == "0123456789"
+    screen.feed("\x08X")
+    assert rows(screen)[0] == "012345678X"
+    screen.feed("\x1b[1K")
+    assert rows(screen)[0] == ""
+
+
+def test_cursor_up_and_down_stop_at_margins_unless_already_outside() -> None:
+    screen = screen_with("\x1b[2;3r\x1b[1;1H\x1b[9B")
+    assert screen.cursor.y == 2  # from above the region: stops at its bottom
+    screen.feed("\x1b[4;1H\x1b[9A")
+    assert screen.cursor.y == 1  # from below: stops at its top
+    screen.feed("\x1b[4;1H\x1b[9B\x1b[r\x1b[1;1H\x1b[2;3r\x1b[9A")
+    assert screen.cursor.y == 0
+
+
+def test_rep_repeats_the_last_printed_character_even_after_a_move() -> None:
+    screen = screen_with("ab\x1b[1;6H\x1b[2b")
+    assert rows(screen)[0] == "ab   bb"

@@ -349,3 +349,19 @@ def test_an_escape_ends_a_long_swallowed_string_across_feeds() -> None:
     screen.feed("[31mb")
     assert rows(screen)[0] == "ab"
     assert screen.buffer[0][1].fg == "red"
+
+
+def test_entering_the_alternate_screen_twice_changes_nothing() -> None:
+    screen = screen_with("\x1b[?1049h\x1b[2;2Hkept\x1b[?1049h")
+    assert rows(screen)[1] == " kept"
+    screen.feed("\x1b[?1049l")
+    assert (screen.cursor.x, screen.cursor.y) == (0, 0)
+
+
+def test_1049_keeps_its_own_saved_cursor_apart_from_decsc() -> None:
+    screen = screen_with("\x1b[3;3H\x1b[?1049h\x1b[4;4H\x1b7\x1b[?1049l\x1b[2;2H\x1b7")
+    assert (screen.cursor.x, screen.cursor.y) == (1, 1)
+    screen.feed("\x1b[4;9H\x1b[?1049l")  # tmux restores even outside the alternate screen
+    assert (screen.cursor.x, screen.cursor.y) == (2, 2)
+    screen.feed("\x1b8")
+    assert (screen.cursor.x, screen.cursor.y) == (1, 1)

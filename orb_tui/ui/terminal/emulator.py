@@ -39,6 +39,7 @@ class TerminalScreen(ScreenState):
         """Draw printable text at the cursor, wrapping and scrolling as needed."""
         if self._xlate is not None:
             data = data.translate(self._xlate)
+        self._last_char = data[-1]
         if data.isascii():
             self._draw_ascii(data)
             return
@@ -57,7 +58,7 @@ class TerminalScreen(ScreenState):
         cursor = self.cursor
         x = cursor.x
         size = len(text)
-        if x + size > self.columns or mo.IRM in self.mode:
+        if x + size >= self.columns or mo.IRM in self.mode:
             self._draw_wrapping(text)
             return
         cells = self._cells
@@ -71,19 +72,25 @@ class TerminalScreen(ScreenState):
         cursor.x = x + size
 
     def _draw_wrapping(self, text: str) -> None:
-        """``_draw_ascii`` for text that reaches the line end or meets insert mode."""
+        """``_draw_ascii`` for text that reaches the line end or meets insert mode.
+
+        With autowrap the cursor then waits past the last column (x == columns) until more
+        text wraps it; without, it stays on the last column and each further character
+        overwrites that one.
+        """
         cursor = self.cursor
         columns = self.columns
         cells = self._cells_for(cursor.attrs)
+        wrap = mo.DECAWM in self.mode
+        if not wrap and cursor.x + len(text) > columns:
+            text = text[: max(columns - 1 - cursor.x, 0)] + text[-1]
         pos, end = 0, len(text)
         while pos < end:
             x = cursor.x
             if x >= columns:
-                if mo.DECAWM in self.mode:
+                if wrap:
                     self._wrap()
-                    x = 0
-                else:
-                    x, pos = columns - 1, end - 1
+                x = 0 if wrap else columns - 1
             chunk = text[pos : pos + columns - x]
             size = len(chunk)
             row = self.buffer[cursor.y]
@@ -92,7 +99,7 @@ class TerminalScreen(ScreenState):
             row[x : x + size] = map(cells.__getitem__, chunk)
             row.version += 1
             self.dirty.add(cursor.y)
-            cursor.x = x + size
+            cursor.x = x + size if wrap else min(x + size, columns - 1)
             pos += size
 
     def _draw_wide_or_mark(self, char: str) -> None:
@@ -105,12 +112,11 @@ class TerminalScreen(ScreenState):
         cursor = self.cursor
         columns = self.columns
         if cursor.x + width > columns:
-            if mo.DECAWM in self.mode:
-                if cursor.x < columns:  # a wide char never splits: pad the last column
-                    self._put(cursor.x, self._erase_cell())
-                self._wrap()
-            else:
-                cursor.x = columns - width
+            if mo.DECAWM not in self.mode:
+                return  # it does not fit and may not wrap: dropped, as tmux does
+            if cursor.x < columns:  # a wide char never splits: pad the last column
+                self._put(cursor.x, self._erase_cell())
+            self._wrap()
         cells = self._cells
         if cells.attrs is not cursor.attrs:
             cells = self._cells_for(cursor.attrs)
@@ -120,6 +126,8 @@ class TerminalScreen(ScreenState):
         if width == 2:
             self._put(cursor.x + 1, cells[STUB])
         cursor.x += width
+        if cursor.x == columns and mo.DECAWM not in self.mode:
+            cursor.x = columns - 1
 
     def _put(self, x: int, cell: Cell) -> None:
         row = self.buffer[self.cursor.y]
@@ -148,13 +156,13 @@ class TerminalScreen(ScreenState):
         self.index()
 
     def repeat(self, count: int = 0) -> None:
-        """REP: draw the character left of the cursor ``count`` more times."""
-        x = min(self.cursor.x, self.columns) - 1
-        row = self.buffer[self.cursor.y]
-        if x > 0 and row[x].data == STUB:
-            x -= 1
-        if x >= 0 and row[x].data:
-            self.draw(row[x].data * min(max(count, 1), self.columns * self.lines))
+        """REP: draw the last printed character ``count`` more times, up to the line end
+        (as tmux does; programs repeat runs within a line)."""
+        char = self._last_char
+        if char and wcwidth(char) > 0:
+            room = (self.columns - self.cursor.x) // wcwidth(char)
+            if room > 0:
+                self.draw(char * min(max(count, 1), room))
 
     # -- scrolling ---------------------------------------------------------------------------
 
@@ -241,15 +249,22 @@ class TerminalScreen(ScreenState):
         del row[self.columns :]
 
     def insert_characters(self, count: int | None = None) -> None:
-        """ICH: insert blanks at the cursor, shifting the rest of the line right."""
-        x = min(self.cursor.x, self.columns - 1)
+        """ICH: insert blanks at the cursor, shifting the rest of the line right.
+
+        Like DCH, ECH and EL 0, it does nothing while the cursor waits past the last column
+        (tmux's rule; xterm would act on the last column)."""
+        x = self.cursor.x
+        if x >= self.columns:
+            return
         self._insert_blanks(self.buffer[self.cursor.y], x, min(count or 1, self.columns - x))
         self._touch_cursor_row()
 
     def delete_characters(self, count: int | None = None) -> None:
         """DCH: delete characters at the cursor, shifting the rest of the line left."""
         row = self.buffer[self.cursor.y]
-        x = min(self.cursor.x, self.columns - 1)
+        x = self.cursor.x
+        if x >= self.columns:
+            return
         count = min(count or 1, self.columns - x)
         del row[x : x + count]
         row.extend([self._erase_cell()] * count)
@@ -257,7 +272,9 @@ class TerminalScreen(ScreenState):
 
     def erase_characters(self, count: int | None = None) -> None:
         """ECH: blank ``count`` characters from the cursor on."""
-        x = min(self.cursor.x, self.columns - 1)
+        x = self.cursor.x
+        if x >= self.columns:
+            return
         count = min(count or 1, self.columns - x)
         self.buffer[self.cursor.y][x : x + count] = [self._erase_cell()] * count
         self._touch_cursor_row()
@@ -265,12 +282,13 @@ class TerminalScreen(ScreenState):
     def erase_in_line(self, how: int = 0, private: bool = False) -> None:
         """EL: erase to the end (0), from the start (1) or all (2) of the cursor's line."""
         row = self.buffer[self.cursor.y]
-        x = min(self.cursor.x, self.columns - 1)
+        x = self.cursor.x  # may be past the last column: then EL 0 erases nothing
         cell = self._erase_cell()
         if how == 0:
             row[x:] = [cell] * (self.columns - x)
         elif how == 1:
-            row[: x + 1] = [cell] * (x + 1)
+            end = min(x, self.columns - 1) + 1
+            row[:end] = [cell] * end
         elif how == 2:
             row[:] = [cell] * self.columns
         self._touch_cursor_row()
@@ -326,19 +344,20 @@ class TerminalScreen(ScreenState):
         self.dirty.update(range(lines))
 
     def _fit_lines(self, lines: int) -> None:
-        """Give both screens ``lines`` rows, keeping each screen's cursor row (live or saved)."""
+        """Give both screens ``lines`` rows, keeping the cursor row of each: the live cursor,
+        or for the primary screen behind the alternate one, the cursor 1049 saved."""
         for alternate, buffer in ((False, self._primary), (True, self._alt)):
             if lines > len(buffer):
                 buffer.extend(self._blank_rows(lines - len(buffer)))
                 continue
-            saved = self._saved.get(alternate)
             live = alternate == self.alternate
+            saved = None if live or alternate else self._saved_by_1049
             cursor_y = self.cursor.y if live else saved.y if saved else 0
             drop = max(0, cursor_y - (lines - 1))
             if live:
                 self.cursor.y -= drop
             elif saved is not None:
-                self._saved[alternate] = saved._replace(y=saved.y - drop)
+                self._saved_by_1049 = saved._replace(y=saved.y - drop)
             if not alternate:
                 self.scrollback.extend(buffer[:drop])
             del buffer[:drop]

@@ -42,12 +42,13 @@ class Cursor:
 
 
 class _Saved(NamedTuple):
+    """What DECSC keeps (autowrap is a mode, not part of it, whatever pyte says)."""
+
     x: int
     y: int
     attrs: Cell
     charsets: tuple[dict[int, str] | None, dict[int, str] | None, int]
     origin: bool
-    wrap: bool
 
 
 class ScreenState(pyte.Screen):
@@ -96,7 +97,9 @@ class ScreenState(pyte.Screen):
         self._charsets: list[dict[int, str] | None] = [None, None]
         self._shift = 0
         self._xlate: dict[int, str] | None = None
-        self._saved: dict[bool, _Saved] = {}
+        self._saved: _Saved | None = None
+        self._saved_by_1049: _Saved | None = None  # tmux keeps this apart from DECSC's
+        self._last_char = ""  # for REP
         self._template = [DEFAULT_ATTRS] * self.columns
         self._primary = self._blank_rows(self.lines)
         self._alt = self._blank_rows(self.lines)
@@ -180,17 +183,21 @@ class ScreenState(pyte.Screen):
         cursor.x = min(max((column or 1) - 1, 0), self.columns - 1)
         cursor.y = min(max((line or 1) - 1, 0), self.lines - 1)
 
+    def cursor_back(self, count: int | None = None) -> None:
+        """CUB/BS: left, from past the last column too (120 -> 119 on 120 columns, as tmux)."""
+        self.cursor.x = max(min(self.cursor.x, self.columns) - (count or 1), 0)
+
     def cursor_up(self, count: int | None = None) -> None:
-        """CUU: up, stopping at the top margin when inside the region."""
-        top, bottom = self._region()
-        limit = top if top <= self.cursor.y <= bottom else 0
+        """CUU: up, stopping at the top margin unless already above it (as xterm and tmux)."""
+        top = self._region()[0]
+        limit = top if self.cursor.y >= top else 0
         self.cursor.y = max(self.cursor.y - (count or 1), limit)
         self.cursor.x = min(self.cursor.x, self.columns - 1)
 
     def cursor_down(self, count: int | None = None) -> None:
-        """CUD: down, stopping at the bottom margin when inside the region."""
-        top, bottom = self._region()
-        limit = bottom if top <= self.cursor.y <= bottom else self.lines - 1
+        """CUD: down, stopping at the bottom margin unless already below it (as xterm and tmux)."""
+        bottom = self._region()[1]
+        limit = bottom if self.cursor.y <= bottom else self.lines - 1
         self.cursor.y = min(self.cursor.y + (count or 1), limit)
         self.cursor.x = min(self.cursor.x, self.columns - 1)
 
@@ -207,33 +214,30 @@ class ScreenState(pyte.Screen):
             self.cursor.x = max(stops) if stops else 0
 
     def save_cursor(self) -> None:
-        """DECSC / CSI s: remember position, attributes and charsets (one slot per screen)."""
-        cursor = self.cursor
-        self._saved[self.alternate] = _Saved(
-            cursor.x,
-            cursor.y,
-            cursor.attrs,
-            (self._charsets[0], self._charsets[1], self._shift),
-            mo.DECOM in self.mode,
-            mo.DECAWM in self.mode,
-        )
+        """DECSC / CSI s: remember position, attributes, charsets and origin mode (one slot for
+        both screens, as in tmux)."""
+        self._saved = self._snapshot()
 
     def restore_cursor(self) -> None:
         """DECRC / CSI u: go back to what ``save_cursor`` remembered (home if nothing)."""
-        saved = self._saved.get(self.alternate)
+        saved = self._saved
         if saved is None:
             self.mode.discard(mo.DECOM)
             self.cursor.attrs = DEFAULT_ATTRS
             self.cursor_position()
-            return
+        else:
+            self._return_to(saved)
+
+    def _snapshot(self) -> _Saved:
+        cursor = self.cursor
+        charsets = (self._charsets[0], self._charsets[1], self._shift)
+        return _Saved(cursor.x, cursor.y, cursor.attrs, charsets, mo.DECOM in self.mode)
+
+    def _return_to(self, saved: _Saved) -> None:
         self.cursor.x, self.cursor.y, self.cursor.attrs = saved.x, saved.y, saved.attrs
         self._charsets[0], self._charsets[1], self._shift = saved.charsets
         self._select_charset()
-        for flag, mode in ((saved.origin, mo.DECOM), (saved.wrap, mo.DECAWM)):
-            if flag:
-                self.mode.add(mode)
-            else:
-                self.mode.discard(mode)
+        self._flag(mo.DECOM, saved.origin)
         self.ensure_hbounds()
         self.ensure_vbounds()
 
@@ -302,16 +306,21 @@ class ScreenState(pyte.Screen):
             self.cursor_position()
 
     def _switch_screen(self, on: bool, *, clear: bool, save: bool) -> None:
-        """Enter (1049 saves the cursor, 1047/1049 clear) or leave the alternate screen."""
-        if on and save:
-            self.save_cursor()
-        if clear and (on or (self.alternate and not save)):
+        """Enter (1049 saves the cursor, 1047/1049 clear) or leave the alternate screen.
+
+        As in tmux: entering twice changes nothing, and leaving with 1049 restores the cursor
+        1049 saved even when not on the alternate screen.
+        """
+        if save and not on and self._saved_by_1049 is not None:
+            self._return_to(self._saved_by_1049)
+        if on == self.alternate:
+            return
+        if save and on:
+            self._saved_by_1049 = self._snapshot()
+        if clear:
             self._alt[:] = self._blank_rows(self.lines)
-        if on != self.alternate:
-            self.alternate = on
-            self.buffer = self._alt if on else self._primary
-            if save and not on:
-                self.restore_cursor()
+        self.alternate = on
+        self.buffer = self._alt if on else self._primary
         self.dirty.update(range(self.lines))
 
     def report_mode(self, mode: int, *, private: bool = False) -> None:
@@ -330,7 +339,7 @@ class ScreenState(pyte.Screen):
         self.cursor.attrs = DEFAULT_ATTRS
         self.app_cursor = self.app_keypad = False
         self._charsets, self._shift, self._xlate = [None, None], 0, None
-        self._saved.pop(self.alternate, None)
+        self._saved = None
 
     # -- everything else ---------------------------------------------------------------------
 
