@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from orb_tui.server.processes import Child
+from orb_tui.server.processes import Child, group_members, process_state
 from orb_tui.server.sandbox import AGENT, Box, Sandbox
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Agents:
         agent = self._find(box.computer_id, port)
         if agent.info.state != "running":
             raise ValueError(f"agent on port {port} is {agent.info.state}, not running")
-        agent.child.signal_group(signal.SIGSTOP)
+        self._stop_group(agent.child)
         checkpoint = f"{AGENT}/.orb/checkpoints/{port}"
         folder = box.agent_dir / ".orb" / "checkpoints" / str(port)
         folder.mkdir(parents=True, exist_ok=True)
@@ -206,10 +206,31 @@ class Agents:
         agent = self._find(box.computer_id, port)
         if agent.info.state != "checkpointed":
             raise ValueError(f"agent on port {port} is {agent.info.state}, not checkpointed")
-        agent.child.signal_group(signal.SIGCONT)
+        await self._continue_group(agent.child)
         agent.info.state = "running"
         self._emit(agent, "agent.restored")
         return port
+
+    def _stop_group(self, child: Child) -> None:
+        if not self._sandbox.sandboxed:
+            child.signal_group(signal.SIGSTOP)
+            return
+        # nsenter waits for its child with WUNTRACED and stops itself when the child stops; leave
+        # it running so it cannot consume a stop report after the agent has been continued
+        for pid in group_members(child.pid):
+            if pid != child.pid:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+
+    async def _continue_group(self, child: Child) -> None:
+        child.signal_group(signal.SIGCONT)
+        if not self._sandbox.sandboxed:
+            return
+        for _ in range(50):  # nsenter may stop itself once more on the stale report
+            await asyncio.sleep(0.005)
+            if process_state(child.pid) != "T":
+                return
+            child.signal_group(signal.SIGCONT)
 
     async def stop(self, computer_id: str) -> None:
         """Kill the computer's live agents and wait until their exit is recorded."""

@@ -168,6 +168,24 @@ _own: set[int] = set()
 _reap_scheduled = False
 
 
+def group_members(pgid: int) -> list[int]:
+    """The live processes in process group `pgid`."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit() and _stat_of(int(entry.name))[1] == pgid:
+            found.append(int(entry.name))
+    return found
+
+
+def process_state(pid: int) -> str:
+    """The one-letter state of `pid` (`R`, `S`, `T` stopped, `Z` zombie...), or "" if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            return handle.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError):
+        return ""
+
+
 def own(pid: int, *, group: bool = True) -> None:
     """Note a process we started (and, with `group`, its process group) for the reaper."""
     _own.add(pid)
