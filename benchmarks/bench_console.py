@@ -326,7 +326,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="2000,10000")
     args = parser.parse_args(argv)
     random.seed(7)
-    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"python {sys.version.split()[0]} on {os.cpu_count()} cores; load average {load}")
     for count in (int(s) for s in args.sizes.split(",")):
         state_dir = Path(tempfile.mkdtemp(prefix="bench-server-")) / "state"
         key = seed(state_dir, count)
@@ -334,6 +335,7 @@ def main(argv: list[str] | None = None) -> int:
             figures = asyncio.run(measure_console(url, key, state_dir, count))
             start = startup(url, key, count)
         report(count, figures, start)
+    print(f"load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     return 0
 
 
