@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import tomlkit
 from tomlkit.exceptions import TOMLKitError
+from tomlkit.items import Table, Whitespace
 
 from orb_tui.config.orb_toml_positions import KeyPath, Positions, Scanner, syntax_error
 
@@ -350,12 +351,33 @@ def _put(doc: tomlkit.TOMLDocument, names: list[str], values: Mapping[str, objec
                 inner = inner[deeper]
             inner.update(values)
             inner.add(tomlkit.nl())
-            container[name] = table
+            _add_table(container, name, table)
             return
         container = container[name]
         if not isinstance(container, dict):
             raise EditError(f"{'.'.join(names[: depth + 1])} is not a table")
     container.update(values)
+
+
+def _add_table(container: Any, name: str, table: Table) -> None:
+    """Add `table` to `container`; inside a table, before the comments that end it.
+
+    Comments at the end of a table usually introduce the next one, so a new sub-table goes
+    above them rather than between them and the table they describe.
+    """
+    if isinstance(container, tomlkit.TOMLDocument) or not isinstance(container, Table):
+        container[name] = table
+        return
+    body = container.value.body
+    index = len(body)
+    while index and body[index - 1][0] is None:
+        index -= 1
+    while index < len(body) and isinstance(body[index][1], Whitespace):
+        index += 1
+    if index < len(body):
+        container.value._insert_at(index, name, table)
+    else:
+        container[name] = table
 
 
 def set_key(text: str, table: str, key: str, value: object) -> str:

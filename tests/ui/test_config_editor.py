@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from pathlib import Path
 from typing import Any
 
 from textual.widgets import OptionList, TextArea
 
 from orb_tui.api.client import OrbClient
 from orb_tui.api.models import Computer
-from orb_tui.ui.config_dialogs import ChoiceDialog
-from orb_tui.ui.config_editor import ConfigEditor
+from orb_tui.config.orb_toml import starter_template
+from orb_tui.ui.config_dialogs import ActionsDialog, ChoiceDialog, FieldsDialog
+from orb_tui.ui.config_editor import ConfigEditor, editor_command
 from orb_tui.ui.widgets.computer_table import ComputerTable
+
+QUIET = 30.0
+"""Poll seldom: these tests are about the editor, and each poll repaints the dimmed screen under a dialog."""
 
 COMMENTED = """\
 # demo config: keep this comment
@@ -42,6 +49,12 @@ async def open_editor(app: Any, pilot: Any, until: Any) -> ConfigEditor:
     return editor
 
 
+def showing(app: Any, dialog: type) -> bool:
+    """True once a dialog of this type is on top, mounted and focused (ready for keys and clicks)."""
+    focused = app.focused
+    return isinstance(app.screen, dialog) and focused is not None and focused.screen is app.screen
+
+
 def problems_shown(editor: ConfigEditor) -> list[str]:
     options = editor.query_one("#config-problems", OptionList)
     return [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
@@ -51,7 +64,7 @@ async def test_edit_and_upload_keeps_comments(
     client: OrbClient, make_test_app: Any, until: Any
 ) -> None:
     computer = await computer_with_config(client)
-    app = make_test_app()
+    app = make_test_app(poll_interval=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, until)
         area = editor.query_one(TextArea)
@@ -73,7 +86,7 @@ async def test_invalid_toml_is_never_uploaded(
     client: OrbClient, make_test_app: Any, until: Any
 ) -> None:
     computer = await computer_with_config(client)
-    app = make_test_app()
+    app = make_test_app(poll_interval=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, until)
         editor.goto(3, 9)  # just after the opening quote of "demo"
@@ -96,7 +109,7 @@ async def test_choosing_a_problem_moves_the_cursor(
     client: OrbClient, make_test_app: Any, until: Any
 ) -> None:
     await computer_with_config(client, COMMENTED.replace('lang = "python"', 'lang = "ruby"\nx = 1'))
-    app = make_test_app()
+    app = make_test_app(poll_interval=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, until)
         assert problems_shown(editor) == [
@@ -119,7 +132,7 @@ async def test_a_draft_survives_closing_without_saving(
     client: OrbClient, make_test_app: Any, until: Any
 ) -> None:
     computer = await computer_with_config(client)
-    app = make_test_app()
+    app = make_test_app(poll_interval=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, until)
         editor.goto(5, 19)
@@ -128,7 +141,7 @@ async def test_a_draft_survives_closing_without_saving(
     assert 'entry = "agent.py" #x\n' in edited
     assert await client.get_config(computer.id) == COMMENTED
 
-    app = make_test_app()
+    app = make_test_app(poll_interval=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, until)
         assert editor.query_one(TextArea).text == edited
@@ -144,7 +157,7 @@ async def test_a_concurrent_change_is_caught_before_overwriting(
     client: OrbClient, make_test_app: Any, until: Any
 ) -> None:
     computer = await computer_with_config(client)
-    app = make_test_app()
+    app = make_test_app(poll_interval=QUIET)
     async with app.run_test(size=(120, 40)) as pilot:
         editor = await open_editor(app, pilot, until)
         editor.goto(1, 1)
@@ -152,7 +165,7 @@ async def test_a_concurrent_change_is_caught_before_overwriting(
         theirs = COMMENTED.replace("python", "node").replace("agent.py", "index.js")
         await client.upload_config(computer.id, theirs)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await until(pilot, lambda: showing(app, ChoiceDialog))
         diff = str(app.screen.query_one("#diff").render())
         assert '-lang = "node"' in diff and '+lang = "python"' in diff and "+#m" in diff
         assert await client.get_config(computer.id) == theirs  # nothing written yet
@@ -167,7 +180,168 @@ async def test_a_concurrent_change_is_caught_before_overwriting(
         assert mine.startswith("#m")  # one undo step back: my edits, not the server's
         await client.upload_config(computer.id, COMMENTED)
         await pilot.press("ctrl+s")
-        await until(pilot, lambda: isinstance(app.screen, ChoiceDialog))
+        await until(pilot, lambda: showing(app, ChoiceDialog))
         await pilot.click("#mine")
         await until(pilot, lambda: not editor.has_unsaved)
         assert await client.get_config(computer.id) == mine
+
+
+SCRIPTED_EDITOR = """\
+import sys
+from pathlib import Path
+
+path = Path(sys.argv[-1])
+text = path.read_text()
+Path(sys.argv[1]).write_text(text)  # what the editor was given
+path.write_text(text.replace('lang = "python"', 'lang = "node"') + sys.argv[2])
+"""
+
+
+async def test_external_editor_round_trip(
+    client: OrbClient, make_test_app: Any, until: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    await computer_with_config(client)
+    script = tmp_path / "editor.py"
+    script.write_text(SCRIPTED_EDITOR)
+    seen = tmp_path / "seen.toml"
+    monkeypatch.setenv("VISUAL", f"{sys.executable} {script} {seen} 'oops = [\n'")
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        editor.suspend = contextlib.nullcontext  # run_test cannot suspend; the rest is real
+        await pilot.press("ctrl+o")
+        area = editor.query_one(TextArea)
+        assert seen.read_text() == COMMENTED
+        assert area.text == COMMENTED.replace("python", "node") + "oops = [\n"
+        assert problems_shown(editor)[0].startswith("✖ 11:1 invalid TOML")
+        assert editor.has_unsaved
+        await pilot.press("ctrl+z")  # one undo takes the whole round trip back
+        assert area.text == COMMENTED
+
+
+async def test_editor_command_order() -> None:
+    assert editor_command({"VISUAL": "code -w", "EDITOR": "nano"}) == ["code", "-w"]
+    assert editor_command({"VISUAL": " ", "EDITOR": "nano -R"}) == ["nano", "-R"]
+    assert editor_command({}) == ["vi"]
+
+
+async def test_quick_edits_keep_comments(client: OrbClient, make_test_app: Any, until: Any) -> None:
+    computer = await computer_with_config(client)
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: showing(app, ActionsDialog))
+        await pilot.press("enter")  # the first entry: expose a port
+        await until(pilot, lambda: showing(app, FieldsDialog))
+        await pilot.press("ctrl+u", *"99999", "enter")
+        assert "1 to 65535" in str(app.screen.query_one("#error").render())
+        await pilot.press("ctrl+u", *"3000", "enter")
+        area = editor.query_one(TextArea)
+        await until(pilot, lambda: "expose = [8000, 3000]" in area.text)
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: showing(app, ActionsDialog))
+        await pilot.press("down", "down", "enter")  # set an env var
+        await until(pilot, lambda: showing(app, FieldsDialog))
+        await pilot.press("T", "tab", *"${T}", "enter")
+        await until(pilot, lambda: 'T = "${T}"' in area.text)
+        expected = COMMENTED.replace("[8000]", "[8000, 3000]").replace(
+            "\n# ports below", '\n[agent.env]\nT = "${T}"\n\n# ports below'
+        )
+        assert area.text == expected
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not editor.has_unsaved)
+        assert await client.get_config(computer.id) == expected
+
+
+async def test_a_computer_without_config_starts_from_the_template(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    computer = await computer_with_config(client, None)
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        area = editor.query_one(TextArea)
+        assert area.text == starter_template("cfg")
+        assert not editor.has_unsaved
+        assert "not saved yet" in str(editor.query_one("#config-header").render())
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: editor.base is not None)
+        assert await client.get_config(computer.id) == starter_template("cfg")
+
+
+async def test_read_only_refuses_to_save(client: OrbClient, make_test_app: Any, until: Any) -> None:
+    computer = await computer_with_config(client)
+    app = make_test_app(read_only=True, poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        await pilot.press(*"#")
+        await pilot.press("ctrl+s")
+        await app.workers.wait_for_complete()
+        assert any("read-only mode: config save refused" in n.message for n in app._notifications)
+        assert editor.has_unsaved
+    assert await client.get_config(computer.id) == COMMENTED
+
+
+async def test_leaving_with_unsaved_edits_asks(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    await computer_with_config(client)
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        assert await editor.confirm_leave()  # nothing to ask about
+        await pilot.press(*"#x")
+        answers: list[bool] = []
+
+        async def leave() -> None:
+            answers.append(await editor.confirm_leave())
+
+        app.run_worker(leave())
+        await until(pilot, lambda: showing(app, ChoiceDialog))
+        await pilot.press("escape")
+
+        await until(pilot, lambda: answers == [False])
+        assert editor.has_unsaved
+        app.run_worker(leave())
+        await until(pilot, lambda: showing(app, ChoiceDialog))
+        await pilot.click("#discard")
+        await until(pilot, lambda: answers == [False, True] and not editor.has_unsaved)
+        assert editor.query_one(TextArea).text == COMMENTED
+        assert not list(app.paths.drafts_dir.glob("*.json"))
+
+
+async def test_local_file_open_save_and_upload(
+    client: OrbClient, make_test_app: Any, until: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    computer = await computer_with_config(client)
+    monkeypatch.chdir(tmp_path)  # the open dialog offers ./orb.toml
+    local = tmp_path / "orb.toml"
+    local.write_text(COMMENTED.replace("demo", "local"))
+    local.chmod(0o640)
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: showing(app, FieldsDialog))
+        await pilot.press("enter")
+        area = editor.query_one(TextArea)
+        await until(pilot, lambda: editor._loaded and 'name = "local"' in area.text)
+        assert f"local file {local}" in str(editor.query_one("#config-header").render())
+        area.cursor_location = (0, 0)
+        await pilot.press("#", "enter")
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: not editor.has_unsaved)
+        saved = local.read_text()
+        assert saved == "#\n" + COMMENTED.replace("demo", "local")
+        assert local.stat().st_mode & 0o777 == 0o640
+        assert await client.get_config(computer.id) == COMMENTED  # the file went to disk only
+
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: showing(app, ActionsDialog))
+        await pilot.press("end", "up", "enter")  # upload this file to the computer
+        await until(pilot, lambda: showing(app, ChoiceDialog))
+        assert '+name = "local"' in str(app.screen.query_one("#diff").render())
+        await pilot.click("#upload")
+        await until(pilot, lambda: editor.summary.startswith("agent local"))
+        assert await client.get_config(computer.id) == saved

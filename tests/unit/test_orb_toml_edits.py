@@ -77,7 +77,8 @@ def test_add_build_step_keeps_the_multiline_array_and_its_comment() -> None:
 def test_set_env_adds_a_table_after_agent_and_nothing_else() -> None:
     after = set_env(COMMENTED, "LOG_LEVEL", "debug")
     table = '[agent.env]\nLOG_LEVEL = "debug"\n\n'
-    assert after == COMMENTED.replace("[build]", table + "[build]")
+    # above the comment that introduces [build], not between the two
+    assert after == COMMENTED.replace("# between sections", table + "# between sections")
     data = check(after).data
     assert data is not None
     assert data["agent"]["env"] == {"LOG_LEVEL": "debug"}
