@@ -12,6 +12,7 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import CellDoesNotExist
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import Agent, AgentState, Computer
@@ -172,7 +173,10 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
         table = self.table
         if table.row_count == 0:
             return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        except CellDoesNotExist:
+            return None
         for index, agent in enumerate(self.agents):
             if agent_key(agent, index) == key:
                 return agent
