@@ -6,7 +6,6 @@ import asyncio
 import codecs
 import contextlib
 import json
-import logging
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
@@ -16,8 +15,6 @@ from orb_tui.server.auth import bearer
 from orb_tui.server.errors import ApiProblem, invalid, not_found, unauthorized
 from orb_tui.server.runtime import PtySession
 from orb_tui.server.state import ServerState
-
-log = logging.getLogger("orb_tui.server.terminal")
 
 HELLO = json.dumps({"type": "hello", "protocol": "orb-local/1", "resize": True}).encode()
 MAX_SIZE = 1000
