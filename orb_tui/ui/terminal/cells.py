@@ -63,13 +63,10 @@ STUB = ""
 
 
 class Row(list[Cell]):
-    """One screen line: exactly ``columns`` cells; ``version`` grows on every change."""
+    """One line of cells (``columns`` of them on screen; scrollback lines keep the width they
+    had); ``version`` grows on every change, so a renderer can cache by it."""
 
-    version = 0
-
-    def touch(self) -> None:
-        """Record a change, so renderers drop what they cached for this row."""
-        self.version += 1
+    version = 0  # bumped in place (row.version += 1) by every edit: the hot path
 
 
 _new_cell = tuple.__new__  # skips NamedTuple's keyword handling: cells are made often
