@@ -191,68 +191,42 @@ class ActionsDialog(ModalScreen[str | None]):
         self.dismiss(event.option.id)
 
 
-# -- the quick actions' dialogs ------------------------------------------------------------------
+def errors_dialog(errors: Sequence[str]) -> ChoiceDialog:
+    """Ask whether to save a config with schema errors (valid TOML) anyway."""
+    body = f"{len(errors)} schema errors, the first at {errors[0]}.\nThe server may refuse it."
+    choices = [
+        Choice("cancel", "Keep editing", "primary"),
+        Choice("save", "Save anyway", "warning"),
+    ]
+    return ChoiceDialog("orb.toml has errors", body, choices)
 
 
-def _port_problem(values: list[str]) -> str | None:
-    text = values[0].strip()
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
-        return "a port is a whole number from 1 to 65535"
-    return None
+def conflict_dialog(label: str, where: str, current: str | None, mine: str) -> ChoiceDialog:
+    """Ask which to keep when the saved config changed since it was loaded."""
+    body = f"The config of {label} changed {where} since you loaded it. Keep which?"
+    diff = unified_diff(current or "", mine, before_name=where, after_name="yours")
+    choices = [
+        Choice("cancel", "Keep editing", "primary"),
+        Choice("theirs", f"Take the one {where}"),
+        Choice("mine", "Save mine over it", "error"),
+    ]
+    return ChoiceDialog("Changed since you loaded it", body, choices, diff=diff)
 
 
-def port_dialog() -> FieldsDialog:
-    """Ask for a port to add to [ports] expose."""
-    return FieldsDialog("Expose a port", [("Port", "8000")], check=_port_problem, submit="Add")
+def leave_dialog(label: str) -> ChoiceDialog:
+    """Ask what to do with unsaved edits when leaving."""
+    body = f"orb.toml of {label} has edits that are not saved."
+    choices = [
+        Choice("stay", "Keep editing", "primary"),
+        Choice("leave", "Leave (keep a draft)"),
+        Choice("discard", "Discard edits", "error"),
+    ]
+    return ChoiceDialog("Unsaved edits", body, choices)
 
 
-def build_step_dialog() -> FieldsDialog:
-    """Ask for a command to append to [build] steps."""
-
-    def check(values: list[str]) -> str | None:
-        return None if values[0].strip() else "type the command the step runs"
-
-    return FieldsDialog("Add a build step", [("Command (runs with bash -c)", "")], check=check)
-
-
-def env_dialog() -> FieldsDialog:
-    """Ask for a name and a value for [agent.env]."""
-
-    def check(values: list[str]) -> str | None:
-        name = values[0].strip()
-        if not name or not (name[0].isalpha() or name[0] == "_"):
-            return "a name starts with a letter or _"
-        if not all(c.isascii() and (c.isalnum() or c == "_") for c in name):
-            return "a name holds only letters, digits and _"
-        return None
-
-    fields = [("Name", ""), ('Value (write "${SECRET}" to fill it from org secrets)', "")]
-    return FieldsDialog("Set an environment variable", fields, check=check, submit="Set")
-
-
-def agent_dialog(langs: Sequence[str], lang: str, entry: str) -> FieldsDialog:
-    """Ask for [agent] lang and entry, starting from the current ones."""
-
-    def check(values: list[str]) -> str | None:
-        if values[0].strip() not in langs:
-            return f"lang is one of {', '.join(langs)}"
-        return None if values[1].strip() else "entry is the file the agent runs"
-
-    fields = [(f"lang ({', '.join(langs)})", lang), ("entry", entry)]
-    return FieldsDialog("Agent lang and entry", fields, check=check, submit="Set")
-
-
-def open_file_dialog(default: str) -> FieldsDialog:
-    """Ask for the path of a local orb.toml (a new file is fine)."""
-
-    def check(values: list[str]) -> str | None:
-        from pathlib import Path
-
-        path = Path(values[0].strip()).expanduser()
-        if not values[0].strip():
-            return "type a path"
-        if path.is_dir():
-            return f"{path} is a folder"
-        return None if path.parent.is_dir() else f"no folder {path.parent}"
-
-    return FieldsDialog("Open a local orb.toml", [("Path", default)], check=check, submit="Open")
+def upload_file_dialog(path: str, label: str, current: str | None, text: str) -> ChoiceDialog:
+    """Ask before a local file replaces a computer's orb.toml, showing what changes."""
+    diff = unified_diff(current or "", text, before_name="on the server", after_name=path)
+    body = f"Replace the orb.toml of {label} with {path}?"
+    choices = [Choice("cancel", "Cancel", "primary"), Choice("upload", "Upload", "warning")]
+    return ChoiceDialog("Upload a local file", body, choices, diff=diff)

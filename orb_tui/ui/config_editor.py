@@ -3,15 +3,9 @@
 from __future__ import annotations
 
 import os
-import shlex
-import subprocess
-import tempfile
-from collections.abc import Callable, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
-from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
@@ -19,70 +13,30 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import OptionList, Static, TextArea
-from textual.widgets.option_list import Option
+from textual.widgets import Static, TextArea
 from textual.worker import NoActiveWorker, get_current_worker
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import Computer, ConfigSummary
 from orb_tui.config import orb_toml
-from orb_tui.config.drafts import DraftStore, computer_key, file_key
+from orb_tui.config.drafts import DraftStore
 from orb_tui.config.toml_io import write_atomic
 from orb_tui.ui import config_dialogs as dialogs
-from orb_tui.ui.config_dialogs import ActionsDialog, Choice, ChoiceDialog, ask, unified_diff
+from orb_tui.ui.config_dialogs import ask
+from orb_tui.ui.config_problems import ProblemList
+from orb_tui.ui.config_quick import QuickEdit, ask_quick_edit, open_file_dialog
+from orb_tui.ui.config_support import (
+    Suspender,
+    Target,
+    describe_summary,
+    edit_in_editor,
+    editor_command,
+)
 from orb_tui.ui.messages import ComputerChanged
 from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app
 
 VALIDATE_DELAY = 0.25
 """Seconds of quiet typing before the buffer is checked again."""
-
-Suspender = Callable[[], AbstractContextManager[None]]
-
-
-def editor_command(env: Mapping[str, str]) -> list[str]:
-    """The user's editor: $VISUAL, then $EDITOR, then vi, split as a shell would."""
-    for name in ("VISUAL", "EDITOR"):
-        if value := env.get(name, "").strip():
-            return shlex.split(value)
-    return ["vi"]
-
-
-def describe_summary(summary: ConfigSummary) -> str:
-    """One line on what the server understood: agent, backend or llm, ports."""
-    parts = [f"agent {summary.agent_name} ({summary.agent_lang} {summary.agent_entry})"]
-    raw = summary.raw
-    backend, llm, ports = raw.get("backend"), raw.get("llm"), raw.get("ports")
-    if isinstance(backend, Mapping) and backend.get("provider"):
-        parts.append(f"backend {backend['provider']}")
-    if isinstance(llm, Mapping) and llm:
-        parts.append("llm " + " ".join(str(v) for v in llm.values()))
-    if isinstance(ports, list) and ports:
-        parts.append("ports " + ", ".join(str(p) for p in ports))
-    return " · ".join(parts)
-
-
-@dataclass(frozen=True)
-class Target:
-    """What the buffer holds the config of: a computer's orb.toml, or a local file."""
-
-    computer: Computer | None = None
-    path: Path | None = None
-
-    @property
-    def key(self) -> str:
-        """The draft key."""
-        return file_key(self.path) if self.path else computer_key(self.computer_id)
-
-    @property
-    def computer_id(self) -> str:
-        return self.computer.id if self.computer else ""
-
-    @property
-    def label(self) -> str:
-        """How a person knows it."""
-        if self.path is not None:
-            return str(self.path)
-        return f"{self.computer.name} ({self.computer.short_id})" if self.computer else ""
 
 
 class ConfigEditor(ReportsWorkerErrors, Widget):
@@ -98,7 +52,6 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
     ConfigEditor #config-problems { height: 1fr; }
     ConfigEditor #config-summary { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
     """
-    COMPONENT_CLASSES = {"config-editor--error", "config-editor--warning", "config-editor--ok"}  # noqa: RUF012
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", "Save", id="config-save"),
         Binding("ctrl+o", "external_editor", "$EDITOR", id="config-external-editor"),
@@ -158,8 +111,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
     class Edit(Message, bubble=False):
         """Apply a structured edit to the buffer."""
 
-        edit: Callable[[str], str]
-        done: str
+        quick: QuickEdit
 
     def __init__(self, *, id: str | None = None, suspend: Suspender | None = None) -> None:
         super().__init__(id=id)
@@ -184,7 +136,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         with Horizontal(id="config-body"):
             yield TextArea.code_editor("", language="toml", id="config-text", read_only=True)
             with Vertical(id="config-side"):
-                yield OptionList(id="config-problems")
+                yield ProblemList(id="config-problems")
                 yield Static("", id="config-summary")
 
     @property
@@ -306,30 +258,15 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
 
     def _validate(self) -> orb_toml.Report:
         text = self.text_area.text
-        if self.report is not None and self._checked == text:
-            return self.report  # unchanged: keep the list (and its highlight) as it is
-        report = self.report = orb_toml.check(text)
-        self._checked = text
-        problems = self.query_one("#config-problems", OptionList)
-        problems.clear_options()
-        if not report.problems:
-            style = self.get_component_rich_style("config-editor--ok")
-            problems.add_option(Option(Text("✓ no problems", style), disabled=True))
-        for index, problem in enumerate(report.problems):
-            icon = "✖" if problem.severity == "error" else "▲"
-            style = self.get_component_rich_style(f"config-editor--{problem.severity}")
-            where = f" {problem.line}:{problem.column} "
-            prompt = Text.assemble((icon, style), where, problem.message)
-            problems.add_option(Option(prompt, id=str(index)))
-        self._show_header()
-        return report
+        if self.report is None or self._checked != text:
+            self.report, self._checked = orb_toml.check(text), text
+            self.query_one(ProblemList).show(self.report.problems)
+            self._show_header()
+        return self.report
 
-    @on(OptionList.OptionSelected, "#config-problems")
-    def _problem_chosen(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if self.report is not None and event.option.id is not None:
-            problem = self.report.problems[int(event.option.id)]
-            self.goto(problem.line, problem.column)
+    def on_problem_list_chosen(self, message: ProblemList.Chosen) -> None:
+        message.stop()
+        self.goto(message.problem.line, message.problem.column)
 
     def goto(self, line: int, column: int) -> None:
         """Put the cursor at a 1-based line and column (clamped to the text) and focus the editor."""
@@ -415,28 +352,12 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         return await client_of(self).get_config(target.computer_id)
 
     async def _upload_anyway(self, report: orb_toml.Report) -> bool:
-        first = report.errors[0]
-        body = (
-            f"{len(report.errors)} schema errors, the first at {first}.\nThe server may refuse it."
-        )
-        choices = [
-            Choice("cancel", "Keep editing", "primary"),
-            Choice("save", "Save anyway", "warning"),
-        ]
-        return await ask(self.app, ChoiceDialog("orb.toml has errors", body, choices)) == "save"
+        errors = [str(problem) for problem in report.errors]
+        return await ask(self.app, dialogs.errors_dialog(errors)) == "save"
 
     async def _resolve_conflict(self, target: Target, current: str | None, mine: str) -> bool:
         where = "on disk" if target.path else "on the server"
-        body = f"The config of {target.label} changed {where} since you loaded it. Keep which?"
-        diff = unified_diff(current or "", mine, before_name=where, after_name="yours")
-        choices = [
-            Choice("cancel", "Keep editing", "primary"),
-            Choice("theirs", f"Take the one {where}"),
-            Choice("mine", "Save mine over it", "error"),
-        ]
-        choice = await ask(
-            self.app, ChoiceDialog("Changed since you loaded it", body, choices, diff=diff)
-        )
+        choice = await ask(self.app, dialogs.conflict_dialog(target.label, where, current, mine))
         if choice == "theirs":
             self.post_message(self.Replace(target, current))
         return choice == "mine"
@@ -481,13 +402,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         except NoActiveWorker:
             self.notify(f"unsaved edits to {target.label} kept as a draft", timeout=4)
             return True
-        body = f"orb.toml of {target.label} has edits that are not saved."
-        choices = [
-            Choice("stay", "Keep editing", "primary"),
-            Choice("leave", "Leave (keep a draft)"),
-            Choice("discard", "Discard edits", "error"),
-        ]
-        choice = await ask(self.app, ChoiceDialog("Unsaved edits", body, choices))
+        choice = await ask(self.app, dialogs.leave_dialog(target.label))
         if choice == "discard":
             self.store.drop(target.key)
             self.post_message(self.Discard(target))
@@ -505,33 +420,22 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         if not self._loaded:
             return
         text = self.text_area.text
+        command = editor_command(os.environ)
         try:
-            edited = self._round_trip(text)
+            code, edited = edit_in_editor(text, command, self.suspend)
         except (OSError, SuspendNotSupported) as exc:
             self.notify(f"cannot run the editor: {exc}", severity="error", timeout=8)
             return
-        if edited is None:
+        if code != 0:
+            self.notify(
+                f"{command[0]} exited with {code}; the buffer is unchanged", severity="warning"
+            )
             return
         if edited != text:
             self._replace_all(edited)
         report = self._validate()
         verdict = f"{len(report.errors)} errors, {len(report.warnings)} warnings"
         self.notify(f"back from the editor: {verdict if report.problems else 'no problems'}")
-
-    def _round_trip(self, text: str) -> str | None:
-        """Write `text` to a temporary orb.toml, run the editor on it, read it back."""
-        with tempfile.TemporaryDirectory(prefix="orb-tui-") as folder:
-            path = Path(folder) / "orb.toml"
-            path.write_text(text, encoding="utf-8")
-            command = [*editor_command(os.environ), str(path)]
-            with self.suspend():
-                code = subprocess.run(command, check=False).returncode
-            if code != 0:
-                self.notify(
-                    f"{command[0]} exited with {code}; the buffer is unchanged", severity="warning"
-                )
-                return None
-            return path.read_text(encoding="utf-8")
 
     def action_reload(self) -> None:
         """Load the saved config again (the draft, if any, comes back with it)."""
@@ -549,7 +453,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             if self.target and self.target.path
             else str(Path.cwd() / "orb.toml")
         )
-        values = await ask(self.app, dialogs.open_file_dialog(default))
+        values = await ask(self.app, open_file_dialog(default))
         if values is not None:
             self.post_message(
                 self.Open(
@@ -567,65 +471,27 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
 
     @work(exclusive=True, group="config-dialog", exit_on_error=False)
     async def quick_edit(self) -> None:
-        choice = await ask(self.app, ActionsDialog(self._quick_actions()))
-        if choice == "port":
-            values = await ask(self.app, dialogs.port_dialog())
-            if values:
-                port = int(values[0])
-                self.post_message(
-                    self.Edit(lambda t: orb_toml.add_port(t, port), f"exposed port {port}")
-                )
-        elif choice == "step":
-            values = await ask(self.app, dialogs.build_step_dialog())
-            if values:
-                step = values[0].strip()
-                self.post_message(
-                    self.Edit(lambda t: orb_toml.add_build_step(t, step), "added a build step")
-                )
-        elif choice == "env":
-            values = await ask(self.app, dialogs.env_dialog())
-            if values:
-                name, value = values[0].strip(), values[1]
-                self.post_message(
-                    self.Edit(lambda t: orb_toml.set_env(t, name, value), f"set {name}")
-                )
-        elif choice == "agent":
-            await self._ask_agent()
-        elif choice in ("open-file", "upload-file", "computer"):
-            self.post_message(self.Menu(choice))
-
-    async def _ask_agent(self) -> None:
-        agent = (self.report.data or {}).get("agent") if self.report else None
-        agent = agent if isinstance(agent, dict) else {}
-        lang, entry = str(agent.get("lang", "python")), str(agent.get("entry", ""))
-        values = await ask(self.app, dialogs.agent_dialog(orb_toml.LANGS, lang, entry))
-        if values:
-            lang, entry = values[0].strip(), values[1].strip()
-            edit = lambda t: orb_toml.set_agent(t, lang=lang, entry=entry)  # noqa: E731
-            self.post_message(self.Edit(edit, f"agent runs {lang} {entry}"))
-
-    def _quick_actions(self) -> list[tuple[str, str]]:
-        actions = [
-            ("port", "Expose a port            [ports] expose"),
-            ("step", "Add a build step         [build] steps"),
-            ("env", "Set an env var           [agent.env]"),
-            ("agent", "Switch lang / entry      [agent]"),
-            ("open-file", "Open a local orb.toml…"),
-        ]
+        """The quick-edit menu and form; the edit itself happens in the handler."""
+        extra: list[tuple[str, str]] = []
         if self.target is not None and self.target.path is not None and self.computer is not None:
-            actions.append(("upload-file", f"Upload this file to {self.computer.name}"))
-            actions.append(("computer", f"Back to the orb.toml of {self.computer.name}"))
-        return actions
+            extra.append(("upload-file", f"Upload this file to {self.computer.name}"))
+            extra.append(("computer", f"Back to the orb.toml of {self.computer.name}"))
+        data = self.report.data if self.report else None
+        choice = await ask_quick_edit(self.app, data, extra)
+        if isinstance(choice, QuickEdit):
+            self.post_message(self.Edit(choice))
+        elif choice is not None:
+            self.post_message(self.Menu(choice))
 
     def on_config_editor_edit(self, message: Edit) -> None:
         try:
-            edited = message.edit(self.text_area.text)
+            edited = message.quick.edit(self.text_area.text)
         except orb_toml.EditError as exc:
             self.notify(f"cannot edit: {exc}", severity="error", timeout=8)
             return
         self._replace_all(edited)
         self._validate()
-        self.notify(message.done, timeout=3)
+        self.notify(message.quick.done, timeout=3)
 
     def on_config_editor_menu(self, message: Menu) -> None:
         if message.choice == "open-file":
@@ -650,15 +516,8 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         target = Target(computer=computer)
         try:
             current = await client_of(self).get_config(computer.id)
-            diff = unified_diff(
-                current or "", text, before_name="on the server", after_name=str(source.path)
-            )
-            body = f"Replace the orb.toml of {target.label} with {source.path}?"
-            choices = [Choice("cancel", "Cancel", "primary"), Choice("upload", "Upload", "warning")]
-            if (
-                await ask(self.app, ChoiceDialog("Upload a local file", body, choices, diff=diff))
-                != "upload"
-            ):
+            dialog = dialogs.upload_file_dialog(str(source.path), target.label, current, text)
+            if await ask(self.app, dialog) != "upload":
                 return
             upload = await client_of(self).upload_config(computer.id, text)
         except OrbError as exc:

@@ -13,7 +13,8 @@ from orb_tui.api.client import OrbClient
 from orb_tui.api.models import Computer
 from orb_tui.config.orb_toml import starter_template
 from orb_tui.ui.config_dialogs import ActionsDialog, ChoiceDialog, FieldsDialog
-from orb_tui.ui.config_editor import ConfigEditor, editor_command
+from orb_tui.ui.config_editor import ConfigEditor
+from orb_tui.ui.config_support import editor_command
 from orb_tui.ui.widgets.computer_table import ComputerTable
 
 QUIET = 30.0
@@ -50,9 +51,11 @@ async def open_editor(app: Any, pilot: Any, until: Any) -> ConfigEditor:
 
 
 def showing(app: Any, dialog: type) -> bool:
-    """True once a dialog of this type is on top, mounted and focused (ready for keys and clicks)."""
+    """True once a dialog of this type is on top, focused and laid out (ready for keys and clicks)."""
     focused = app.focused
-    return isinstance(app.screen, dialog) and focused is not None and focused.screen is app.screen
+    if not isinstance(app.screen, dialog) or focused is None or focused.screen is not app.screen:
+        return False
+    return bool(focused.region.width)
 
 
 def problems_shown(editor: ConfigEditor) -> list[str]:
