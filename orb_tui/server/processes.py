@@ -239,7 +239,7 @@ def reap_adopted() -> int:
     return remaining
 
 
-def schedule_reap(delay: float = 0.05) -> None:
+def schedule_reap(delay: float = 0.25) -> None:
     """Run `reap_adopted` soon (once, however often this is called meanwhile)."""
     global _reap_scheduled
     if not _SUBREAPER or _reap_scheduled:

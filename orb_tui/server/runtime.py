@@ -77,6 +77,7 @@ class _Computer:
     disk_mb: int | None
     forwards: Forwards
     disk_used_mb: float | None = None
+    measuring: asyncio.Future[int] | None = None
     children: set[Child] = field(default_factory=set)
     terminals: set[PtySession] = field(default_factory=set)
 
@@ -152,9 +153,25 @@ class Runtime:
         computer.disk_used_mb = _tree_bytes(computer.box.agent_dir) / (1 << 20)
         return computer.disk_used_mb
 
-    def _check_disk(self, computer: _Computer) -> None:
+    def _measure_soon(self, computer: _Computer) -> None:
+        """Re-measure the folder in a worker thread (a big tree takes tens of milliseconds)."""
+        if computer.measuring is not None and not computer.measuring.done():
+            return
+        loop = asyncio.get_running_loop()
+        measuring = loop.run_in_executor(None, _tree_bytes, computer.box.agent_dir)
+
+        def measured(done: asyncio.Future[int]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                computer.disk_used_mb = done.result() / (1 << 20)
+
+        measuring.add_done_callback(measured)
+        computer.measuring = measuring
+
+    async def _check_disk(self, computer: _Computer) -> None:
         if computer.disk_mb is None:
             return
+        if computer.measuring is not None:
+            await asyncio.wait([computer.measuring])
         used = computer.disk_used_mb
         if used is None:
             used = self.disk_used_mb(computer.box.computer_id)
@@ -173,7 +190,7 @@ class Runtime:
             DiskQuotaExceeded: the computer is over its disk budget.
         """
         computer = self._computer(computer_id)
-        self._check_disk(computer)
+        await self._check_disk(computer)
         timeout = min(max(timeout, 0.001), MAX_EXEC_TIMEOUT)
         (computer.box.agent_dir / "data").mkdir(parents=True, exist_ok=True)
         child = self.sandbox.spawn(computer.box, ["bash", "-c", command])
@@ -182,7 +199,7 @@ class Runtime:
             return await exec_.complete(child, timeout)
         finally:
             untrack()
-            self.disk_used_mb(computer_id)
+            self._measure_soon(computer)
 
     async def build(
         self, computer_id: str, *, git: str | None, branch: str, steps: list[str], working_dir: str
@@ -194,7 +211,7 @@ class Runtime:
             DiskQuotaExceeded: the computer is over its disk budget.
         """
         computer = self._computer(computer_id)
-        self._check_disk(computer)
+        await self._check_disk(computer)
         try:
             return await run_build(
                 self.sandbox,
@@ -206,7 +223,7 @@ class Runtime:
                 track=computer.track,
             )
         finally:
-            self.disk_used_mb(computer_id)
+            self._measure_soon(computer)
 
     # -- agents -------------------------------------------------------------------------------
 
@@ -221,7 +238,7 @@ class Runtime:
             ValueError: unknown `spec.lang`.
         """
         computer = self._computer(computer_id)
-        self._check_disk(computer)
+        await self._check_disk(computer)
         info = await self._agents.deploy(computer.box, spec)
         computer.forwards.ensure(expose)
         return [info]
