@@ -95,8 +95,8 @@ class ChoiceDialog(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="config-dialog--title")
-            yield Static(self._body)
+            yield Label(self._title, classes="config-dialog--title", markup=False)
+            yield Static(self._body, id="body", markup=False)
             if self._diff is not None:
                 with VerticalScroll(classes="config-dialog--diff"):
                     yield Static(coloured_diff(self._diff), id="diff")
@@ -134,11 +134,11 @@ class FieldsDialog(ModalScreen[list[str] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self._title, classes="config-dialog--title")
+            yield Label(self._title, classes="config-dialog--title", markup=False)
             for index, (label, value) in enumerate(self._fields):
-                yield Label(label)
+                yield Label(label, markup=False)
                 yield Input(value, id=f"field-{index}")
-            yield Static("", id="error", classes="config-dialog--error")
+            yield Static("", id="error", classes="config-dialog--error", markup=False)
             with Horizontal():
                 yield Button("Cancel", id="cancel")
                 yield Button(self._submit_label, id="ok", variant="primary")
@@ -193,7 +193,8 @@ class ActionsDialog(ModalScreen[str | None]):
 
 def errors_dialog(errors: Sequence[str]) -> ChoiceDialog:
     """Ask whether to save a config with schema errors (valid TOML) anyway."""
-    body = f"{len(errors)} schema errors, the first at {errors[0]}.\nThe server may refuse it."
+    noun = "error" if len(errors) == 1 else "errors"
+    body = f"{len(errors)} schema {noun}; the first is at {errors[0]}\nThe server may refuse it."
     choices = [
         Choice("cancel", "Keep editing", "primary"),
         Choice("save", "Save anyway", "warning"),

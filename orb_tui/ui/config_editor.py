@@ -11,6 +11,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Static, TextArea
@@ -132,12 +133,24 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static("select a computer to edit its orb.toml", id="config-header")
+        yield Static("select a computer to edit its orb.toml", id="config-header", markup=False)
         with Horizontal(id="config-body"):
             yield TextArea.code_editor("", language="toml", id="config-text", read_only=True)
             with Vertical(id="config-side"):
                 yield ProblemList(id="config-problems")
-                yield Static("", id="config-summary")
+                yield Static("", id="config-summary", markup=False)
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notify as plain text by default: orb.toml messages are full of [brackets]."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     @property
     def text_area(self) -> TextArea:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import OptionList, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from orb_tui.api.client import OrbClient
 from orb_tui.api.models import Computer
@@ -348,3 +348,36 @@ async def test_local_file_open_save_and_upload(
         await pilot.click("#upload")
         await until(pilot, lambda: editor.summary.startswith("agent local"))
         assert await client.get_config(computer.id) == saved
+
+
+async def test_schema_errors_ask_and_the_agent_quick_edit_fixes_them(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    ruby = COMMENTED.replace('lang = "python"', 'lang = "ruby"')
+    computer = await computer_with_config(client, ruby)
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: showing(app, ChoiceDialog))
+        body = str(app.screen.query_one("#body", Static).render())
+        assert "1 schema error; the first is at 4:8: error: [agent] lang must be one of" in body
+        await pilot.press("enter")  # "Keep editing" has the focus
+        await app.workers.wait_for_complete()
+        assert await client.get_config(computer.id) == ruby
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: showing(app, ActionsDialog))
+        await pilot.press("down", "down", "down", "enter")  # switch lang / entry
+        await until(pilot, lambda: showing(app, FieldsDialog))
+        inputs = app.screen.query(Input)
+        assert [i.value for i in inputs] == ["ruby", "agent.py"]
+        await pilot.press("enter")
+        assert "lang is one of python" in str(app.screen.query_one("#error").render())
+        await pilot.press("ctrl+u", *"go", "enter")
+        area = editor.query_one(TextArea)
+        await until(pilot, lambda: 'lang = "go"' in area.text)
+        assert area.text == COMMENTED.replace('lang = "python"', 'lang = "go"')
+        assert problems_shown(editor) == ["✓ no problems"]
+        await pilot.press("ctrl+s")  # no errors now: no question
+        await until(pilot, lambda: not editor.has_unsaved)
+        assert await client.get_config(computer.id) == area.text
