@@ -1,14 +1,17 @@
 """The runtime facade the web layer calls: exec, builds, agents, terminals and ports of each computer.
 
-Every process runs in the computer's bubblewrap sandbox when bwrap is usable (its folder bound at `/agent`, system
-folders read-only, a fresh `/tmp`, its own PID namespace, dying with the server) and otherwise as a
-plain process group in the computer's host folder, with `ORB_AGENT_DIR` naming it (the path `/agent`
-does not exist then; `/agent/...` paths given here are mapped onto the folder). `runtime_mb` becomes
-RLIMIT_DATA of each process; disk use is measured after each write-capable operation.
+With bubblewrap (when `bwrap` and `nsenter` work here) each computer has one long-lived sandbox: its
+folder bound at `/agent`, system folders read-only, its own `/tmp`, PID, IPC and UTS namespaces, dying
+with the server; every exec, build step, agent and terminal enters it. Without bubblewrap, processes
+run as plain process groups in the computer's host folder, `ORB_AGENT_DIR` names that folder (the
+path `/agent` does not exist then; `/agent/...` paths given here are mapped onto the folder), and
+nothing is hidden from them. `runtime_mb` becomes RLIMIT_DATA of each process; disk use is measured
+after each write-capable operation (exec, build) and checked before the next one.
 
-What an exec leaves running (`cmd & disown`) lives on in the computer until it is destroyed (an exec
-that times out has its whole process group killed); a terminal's jobs end when it closes; an agent's
-children end when the agent exits.
+What an exec leaves running (`cmd & disown`) lives on in the computer until it is destroyed; an exec
+that times out has its process group and everything it started killed. A terminal's jobs end when it
+closes; an agent's children end when the agent exits. Git runs on the host (so a local path or
+file:// URL works) and clones into `/agent/code`.
 
 Exceptions the web layer maps:
 
