@@ -299,14 +299,10 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             header.update(note or "")
             return
         where = f"local file {target.label}" if target.path else f"orb.toml of {target.label}"
-        state = (
-            "modified · draft kept"
-            if modified
-            else ("not saved yet" if self.base is None else "saved")
-        )
+        state = "modified, draft kept" if modified else ("saved" if self.base else "not saved yet")
         counts = ""
         if self.report is not None and self.report.problems:
-            counts = f" · {len(self.report.errors)} errors, {len(self.report.warnings)} warnings"
+            counts = f" · ✖ {len(self.report.errors)} ▲ {len(self.report.warnings)}"
         upload_to = f" · uploads to {self.computer.name}" if target.path and self.computer else ""
         read_only = " · read-only" if orb_app(self).read_only else ""
         header.update(f"{where} · {state}{counts}{upload_to}{read_only}")
