@@ -14,7 +14,7 @@ from orb_tui.config.paths import Paths
 from orb_tui.config.settings import Endpoint, Settings
 from orb_tui.ui.app import OrbApp, make_app
 
-TEST_POLL_INTERVAL = 0.2
+TEST_POLL_INTERVAL = 0.3
 
 
 class UiEnv(NamedTuple):
@@ -27,7 +27,7 @@ class UiEnv(NamedTuple):
 
 @pytest.fixture
 def ui_env(tmp_path: Path, org: Any) -> UiEnv:
-    """Paths under tmp, settings polling every 0.2 s, an endpoint for a fresh org."""
+    """Paths under tmp, settings polling every 0.3 s, an endpoint for a fresh org."""
     paths = Paths(config_dir=tmp_path / "config", state_dir=tmp_path / "state")
     settings = Settings(poll_interval=TEST_POLL_INTERVAL)
     endpoint = Endpoint(profile="test", api_url=org.url, api_key=org.api_key)

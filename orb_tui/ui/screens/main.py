@@ -65,6 +65,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.failures = 0
         self.polls = 0
         self._timer: Timer | None = None
+        self.suspended = True
         self.computer: Computer | None = None
 
     def compose(self) -> ComposeResult:
@@ -96,7 +97,18 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def on_mount(self) -> None:
         self.table.focus()
         self._update_layout(self.app.size.width)
+
+    def on_screen_resume(self) -> None:
+        # first shown, or back from a dialog or another screen: look again now
+        self.suspended = False
         self.poll_now()
+
+    def on_screen_suspend(self) -> None:
+        # covered by another screen: nobody sees the table, so stop polling until it is back
+        self.suspended = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
 
     def on_resize(self, event: events.Resize) -> None:
         self._update_layout(event.size.width)
@@ -127,7 +139,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def _schedule(self, delay: float) -> None:
         if self._timer is not None:
             self._timer.stop()
-        self._timer = self.set_timer(delay, self.poll_now)
+            self._timer = None
+        if not self.suspended:
+            self._timer = self.set_timer(delay, self.poll_now)
 
     @work(exclusive=True, group="computers", exit_on_error=False)
     async def poll_computers(self) -> None:
