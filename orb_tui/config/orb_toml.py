@@ -240,13 +240,13 @@ class _Schema:
             self._add(self.at.value(path), "error", message)
             return
         for index, item in enumerate(value):
-            where = self.at.value((*path, index))
             if not _is(known.kind, item):
                 message = (
                     f"{label} must hold only {known.kind}; item {index + 1} is {type_name(item)}"
                 )
-                self._add(where, "error", message)
+                self._add(self.at.value((*path, index)), "error", message)
             elif known.rule is not None and (complaint := known.rule(item)):
+                where = self.at.value((*path, index))
                 self._add(where, known.rule_severity, f"{label}: {complaint}")
 
     def _string_table(self, path: KeyPath, value: Any) -> None:

@@ -129,6 +129,15 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
+_BLANK = re.compile(r"[ \t]*")
+_BLANK_LINES = re.compile(r"(?:[ \t\r\n]|#[^\n]*)*")
+# Multi-line forms first; a multi-line string may end with up to two quotes of its own.
+_STRINGS = (
+    re.compile(r'"""(?:[^"\\]|\\.|"(?!""))*"""(?:"{1,2}(?!"))?', re.DOTALL),
+    re.compile(r"'''(?:[^']|'(?!''))*'''(?:'{1,2}(?!'))?", re.DOTALL),
+    re.compile(r'"(?:[^"\\\n]|\\.)*"'),
+    re.compile(r"'[^'\n]*'"),
+)
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _STOP = frozenset(",]}#\n\r")
 
@@ -142,7 +151,7 @@ class Positions:
     values: dict[KeyPath, int]
 
     def __post_init__(self) -> None:
-        self._starts = [0] + [i + 1 for i, c in enumerate(self.text) if c == "\n"]
+        self._starts = [0] + [match.end() for match in re.finditer("\n", self.text)]
 
     def _at(self, offset: int) -> tuple[int, int]:
         line = bisect_right(self._starts, offset)
@@ -183,15 +192,8 @@ class Scanner:
             self.i = max(self.i, before + 1)
 
     def _skip(self, *, newlines: bool) -> None:
-        text, blank = self.text, " \t\r\n" if newlines else " \t"
-        while self.i < len(text):
-            if text[self.i] in blank:
-                self.i += 1
-            elif text[self.i] == "#" and newlines:
-                end = text.find("\n", self.i)
-                self.i = len(text) if end < 0 else end
-            else:
-                return
+        match = (_BLANK_LINES if newlines else _BLANK).match(self.text, self.i)
+        self.i = match.end() if match else self.i
 
     def _header(self) -> KeyPath:
         start = self.i
@@ -265,14 +267,11 @@ class Scanner:
                 self.i += 1
 
     def _string(self) -> None:
-        text, quote = self.text, self.text[self.i]
-        delimiter = quote * 3 if text.startswith(quote * 3, self.i) else quote
-        self.i += len(delimiter)
-        while self.i < len(text) and not text.startswith(delimiter, self.i):
-            self.i += 2 if quote == '"' and text[self.i] == "\\" else 1
-        self.i += len(delimiter)
-        while len(delimiter) == 3 and text.startswith(quote, self.i) and self.i < len(text):
-            self.i += 1  # a multi-line string may end with up to two quotes of its own
+        for pattern in _STRINGS:
+            if match := pattern.match(self.text, self.i):
+                self.i = match.end()
+                return
+        self.i += 1  # not a string after all (cannot happen in text tomllib accepted)
 
     def _array(self, path: KeyPath) -> None:
         self.i += 1
