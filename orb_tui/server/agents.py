@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from orb_tui.server.processes import Child, group_members, process_state
-from orb_tui.server.sandbox import AGENT, Box, Sandbox
+from orb_tui.server.sandbox import AGENT, ENTER, Box, Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +212,7 @@ class Agents:
         return port
 
     def _stop_group(self, child: Child) -> None:
-        if not self._sandbox.sandboxed:
+        if self._sandbox.mode != ENTER:
             child.signal_group(signal.SIGSTOP)
             return
         # nsenter waits for its child with WUNTRACED and stops itself when the child stops; leave
@@ -224,7 +224,7 @@ class Agents:
 
     async def _continue_group(self, child: Child) -> None:
         child.signal_group(signal.SIGCONT)
-        if not self._sandbox.sandboxed:
+        if self._sandbox.mode != ENTER:
             return
         for _ in range(50):  # nsenter may stop itself once more on the stale report
             await asyncio.sleep(0.005)

@@ -1,17 +1,18 @@
 """The runtime facade the web layer calls: exec, builds, agents, terminals and ports of each computer.
 
-With bubblewrap (when `bwrap` and `nsenter` work here) each computer has one long-lived sandbox: its
-folder bound at `/agent`, system folders read-only, its own `/tmp`, PID, IPC and UTS namespaces, dying
-with the server; every exec, build step, agent and terminal enters it. Without bubblewrap, processes
-run as plain process groups in the computer's host folder, `ORB_AGENT_DIR` names that folder (the
-path `/agent` does not exist then; `/agent/...` paths given here are mapped onto the folder), and
-nothing is hidden from them. `runtime_mb` becomes RLIMIT_DATA of each process; disk use is measured
-after each write-capable operation (exec, build) and checked before the next one.
+With bubblewrap each computer runs in a sandbox: its folder bound at `/agent`, system folders
+read-only, its own `/tmp`, PID, IPC and UTS namespaces, dying with the server. As root it is one
+long-lived sandbox per computer that every exec, build step, agent and terminal enters (nsenter);
+where namespaces cannot be entered (unprivileged bwrap) each process gets its own. Without
+bubblewrap, processes run as plain process groups in the computer's host folder, `ORB_AGENT_DIR`
+names that folder (the path `/agent` does not exist then; `/agent/...` paths given here are mapped
+onto the folder), and nothing is hidden from them. `runtime_mb` becomes RLIMIT_DATA of each process;
+disk use is measured after each write-capable operation (exec, build) and checked before the next.
 
-What an exec leaves running (`cmd & disown`) lives on in the computer until it is destroyed; an exec
-that times out has its process group and everything it started killed. A terminal's jobs end when it
-closes; an agent's children end when the agent exits. Git runs on the host (so a local path or
-file:// URL works) and clones into `/agent/code`.
+What an exec leaves running (`cmd & disown`) lives on in the computer until it is destroyed (with a
+sandbox per process it ends with the exec); an exec that times out has its process group and all it
+started killed. A terminal's jobs end when it closes; an agent's children end when the agent exits.
+Git runs on the host (so a local path or file:// URL works) and clones into `/agent/code`.
 
 Exceptions the web layer maps:
 
@@ -96,9 +97,11 @@ class Runtime:
         self,
         state_dir: Path,
         *,
-        sandbox: bool | None = None,
+        sandbox: bool | str | None = None,
         on_agent_event: AgentEventHandler | None = None,
     ) -> None:
+        """`sandbox`: None picks the best available, False forces plain process groups, True
+        asks for bubblewrap (plain groups when it is not usable), "spawn" one bwrap per process."""
         self.state_dir = Path(state_dir)
         self.sandbox = Sandbox(sandbox)
         self.sandboxed = self.sandbox.sandboxed

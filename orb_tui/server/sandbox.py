@@ -1,11 +1,13 @@
-"""Sandboxed child processes: one bubblewrap namespace per computer, or plain process groups.
+"""Sandboxed child processes: one bubblewrap namespace per computer, one per process, or none.
 
-With bubblewrap each computer gets a long-lived sandbox (a `sleep` held by bwrap's own init, with the
-computer's folder bound at `/agent`, system folders read-only, its own `/tmp`, PID, IPC and UTS
-namespaces, dying with the server). Every process of the computer enters it with `nsenter`, so a
-process left running by an exec (`cmd & disown`) lives on in the computer until it is destroyed, and
-killing the sandbox kills everything in it. Without bubblewrap, processes run in the computer's host
-folder as process groups; each carries marker variables in its environment so strays can be found.
+`ENTER` mode (root here): each computer gets a long-lived sandbox (a `sleep` held by bwrap's own init,
+the computer's folder bound at `/agent`, system folders read-only, its own `/tmp`, PID, IPC and UTS
+namespaces, dying with the server); every process of the computer enters it with `nsenter`, so work
+an exec leaves running (`cmd & disown`) lives on until the computer is destroyed, and killing the
+sandbox kills everything in it. `SPAWN` mode (where namespaces cannot be entered, e.g. bwrap with
+unprivileged user namespaces): each process gets its own sandbox of the same shape, which ends with
+it. Without bubblewrap, processes run in the computer's host folder as process groups. Every process
+carries marker variables in its environment so strays can be found and killed.
 """
 
 from __future__ import annotations
@@ -67,41 +69,64 @@ class Box:
         return self.root / "agent"
 
 
-@functools.cache
+ENTER = "enter"
+"""One sandbox per computer, entered with nsenter (needs root, or the rights to enter namespaces)."""
+SPAWN = "spawn"
+"""One sandbox per process (works wherever bwrap does, e.g. unprivileged with user namespaces)."""
+
+
 def bwrap_usable() -> bool:
-    """Whether bwrap and nsenter are installed and a sandbox can be entered here (probed once)."""
-    if shutil.which("bwrap") is None or shutil.which("nsenter") is None:
-        return False
+    """Whether processes can run in bubblewrap here, in either mode."""
+    return sandbox_mode() is not None
+
+
+@functools.cache
+def sandbox_mode() -> str | None:
+    """`ENTER` if a long-lived sandbox can be entered here, else `SPAWN` if bwrap runs at all, else
+    None (probed once per process)."""
+    if shutil.which("bwrap") is None:
+        return None
     with tempfile.TemporaryDirectory(prefix="orb-probe-") as tmp:
         box = Box("probe", Path(tmp))
         (box.agent_dir / "data").mkdir(parents=True)
+        if shutil.which("nsenter") is not None and _can_enter(box):
+            return ENTER
+        argv = [*_bwrap_argv(box.agent_dir), "true"]
         try:
-            holder = _Holder.start(box, {"PATH": PATH})
-        except OSError:
-            return False
-        try:
-            argv = [*holder.enter_argv(), "true"]
             done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
         except (OSError, subprocess.TimeoutExpired):
-            return False
-        finally:
-            holder.kill()
-            try:
-                holder.child.popen.wait(2.0)
-            except subprocess.TimeoutExpired:
-                holder.child.signal_group(signal.SIGKILL)
-                holder.child.popen.wait()
-            released(holder.child.pid)
-        return done.returncode == 0
+            return None
+        return SPAWN if done.returncode == 0 else None
 
 
-def _bwrap_argv(agent_dir: Path) -> list[str]:
+def _can_enter(box: Box) -> bool:
+    try:
+        holder = _Holder.start(box, {"PATH": PATH})
+    except OSError:
+        return False
+    try:
+        argv = [*holder.enter_argv(), "true"]
+        done = subprocess.run(argv, capture_output=True, timeout=10, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    finally:
+        holder.kill()
+        try:
+            holder.child.popen.wait(2.0)
+        except subprocess.TimeoutExpired:
+            holder.child.signal_group(signal.SIGKILL)
+            holder.child.popen.wait()
+        released(holder.child.pid)
+    return done.returncode == 0
+
+
+def _bwrap_argv(agent_dir: Path, cwd: str = f"{AGENT}/data") -> list[str]:
     argv = ["bwrap", "--ro-bind", "/usr", "/usr"]
     for target, link in _SYMLINKS:
         if os.path.lexists(link):
             argv += ["--symlink", target, link]
     argv += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    argv += ["--bind", str(agent_dir), AGENT, "--chdir", f"{AGENT}/data"]
+    argv += ["--bind", str(agent_dir), AGENT, "--chdir", cwd]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
     return argv
 
@@ -192,8 +217,13 @@ class Sandbox:
     paths under `/agent` given to this class are mapped onto it, and `ORB_AGENT_DIR` names it.
     """
 
-    def __init__(self, enabled: bool | None = None) -> None:
-        self.sandboxed = bwrap_usable() if enabled is None else (enabled and bwrap_usable())
+    def __init__(self, enabled: bool | str | None = None) -> None:
+        usable = sandbox_mode()
+        if enabled == SPAWN and usable is not None:
+            usable = SPAWN  # asked for explicitly (tests); ENTER implies SPAWN works too
+        self.mode = usable if enabled is not False else None
+        """`ENTER`, `SPAWN` or None (plain process groups)."""
+        self.sandboxed = self.mode is not None
         self._prlimit = shutil.which("prlimit")
         self._holders: dict[str, _Holder] = {}
         adopt_orphans()
@@ -234,6 +264,8 @@ class Sandbox:
         if not self.sandboxed:
             return inner
         inside = "/" + str(self.host_path(box, cwd).relative_to(box.root))
+        if self.mode == SPAWN:
+            return [*_bwrap_argv(box.agent_dir, inside), *inner]
         return [*self._holder(box).enter_argv(), "env", "-C", inside, *inner]
 
     def _holder(self, box: Box) -> _Holder:
@@ -301,7 +333,7 @@ class Sandbox:
         holder = self._holders.pop(computer_id, None)
         if holder is not None:
             await holder.stop()
-        kill_marked(f"ORB_COMPUTER_ID={computer_id}")
+        kill_marked(f"ORB_COMPUTER_ID={computer_id}", also=f"ORB_SANDBOX={self.marker}")
 
     async def shutdown(self) -> None:
         """Kill every sandbox and every process this sandbox started."""
