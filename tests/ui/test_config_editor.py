@@ -221,6 +221,16 @@ async def test_external_editor_round_trip(
         await pilot.press("ctrl+z")  # one undo takes the whole round trip back
         assert area.text == COMMENTED
 
+        monkeypatch.setenv("VISUAL", "false")  # an editor that fails leaves the buffer alone
+        await pilot.press("ctrl+o")
+        assert area.text == COMMENTED
+        monkeypatch.setenv("VISUAL", str(tmp_path / "no-such-editor"))
+        await pilot.press("ctrl+o")
+        assert area.text == COMMENTED
+        messages = [n.message for n in app._notifications]
+        assert any(m.startswith("false exited with 1; the buffer is unchanged") for m in messages)
+        assert any(m.startswith("cannot run the editor: ") for m in messages)
+
 
 async def test_editor_command_order() -> None:
     assert editor_command({"VISUAL": "code -w", "EDITOR": "nano"}) == ["code", "-w"]
