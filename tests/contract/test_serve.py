@@ -37,20 +37,13 @@ def _processes_with(marker: str) -> list[int]:
     return found
 
 
-def test_prints_exactly_one_url_line(make_server: MakeServer) -> None:
-    running = make_server()
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", running.url)
-    assert int(running.url.rsplit(":", 1)[1]) > 0
-    assert httpx.get(running.url + "/openapi.json").status_code == 200
-    assert running.stop() == 0
-    assert running.stdout_rest == []
-
-
 @pytest.mark.parametrize(("sandbox", "sig"), [(None, signal.SIGTERM), (False, signal.SIGINT)])
-async def test_a_signal_stops_it_with_exit_0_and_no_process_left(
+async def test_one_url_line_then_a_signal_stops_it_with_exit_0_and_no_process_left(
     make_server: MakeServer, sandbox: bool | None, sig: int
 ) -> None:
     running = make_server(sandbox=sandbox)
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", running.url)
+    assert httpx.get(running.url + "/openapi.json").status_code == 200
     marker = f"orb-marker-{uuid.uuid4().hex}"
     org = await register_org(running.url)
     async with OrbClient(org.url, org.api_key) as orb:
@@ -63,6 +56,7 @@ async def test_a_signal_stops_it_with_exit_0_and_no_process_left(
     assert _processes_with(marker)
     assert running.stop(sig) == 0
     assert _processes_with(marker) == []
+    assert running.stdout_rest == []  # the URL line was the only output
     said = running.stderr()
     assert "sandbox: none" in said if sandbox is False else "sandbox:" in said
 
