@@ -299,7 +299,11 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             header.update(note or "")
             return
         where = f"local file {target.label}" if target.path else f"orb.toml of {target.label}"
-        state = "modified, draft kept" if modified else ("saved" if self.base else "not saved yet")
+        state = (
+            "modified, draft kept"
+            if modified
+            else ("not saved yet" if self.saved is None else "saved")
+        )
         counts = ""
         if self.report is not None and self.report.problems:
             counts = f" · ✖ {len(self.report.errors)} ▲ {len(self.report.warnings)}"
