@@ -105,7 +105,7 @@ _FUZZ_PIECES: list[Callable[[random.Random], str]] = [
     lambda r: f"\x1b[{_n(r)}{r.choice('ABCDEFGd`')}",  # not HPR/VPR: tmux lacks them
     lambda r: f"\x1b[{r.choice(('', '0', '1', '2'))}K",
     lambda r: f"\x1b[{r.choice(('', '0', '1', '2'))}J" if r.random() < 0.3 else "",
-    lambda r: f"\x1b[{_n(r)}{r.choice('@PX')}",
+    lambda r: f"\x1b[{_n(r)}{r.choice('PX')}",
     lambda r: f"\x1b[{_n(r)}{r.choice('ST')}",
     # IL/DL only inside the region: outside it tmux edits the whole screen, xterm nothing
     lambda r: f"\x1b[r\x1b[{r.randint(1, 40)}H\x1b[{_n(r)}{r.choice('LM')}\r",

@@ -11,7 +11,9 @@ Differences allowed, each where tmux 3.3a departs from xterm and we follow xterm
   xterm shows, given with the reason.
 - The random programs do not use what tmux does its own way: IL/DL with the cursor outside the
   scroll region (tmux edits the whole screen, xterm nothing), HPR and VPR (tmux ignores them),
-  and insert mode where text wraps or lands on half a wide character (tmux overwrites).
+  insert mode where text wraps or lands on half a wide character (tmux overwrites), and ICH
+  (tmux does nothing when the count reaches the line end, keeps a wide character split by the
+  insertion, and without autowrap moves the wrong cells; xterm clears, blanks, and shifts).
 - Attributes of blank cells after the last character of a row: `capture-pane -e` does not report
   them (htop's header bar is erased green to the line end, but the capture ends at "Command").
 
