@@ -32,6 +32,9 @@ from orb_tui.ui.terminal.renderer import StripRenderer
 MAX_SLICE = 4096  # characters fed to the emulator before the loop gets a turn
 BACKLOG_LIMIT = 1 << 20  # stop reading the socket while this much waits to be fed
 FRAME_INTERVAL = 1 / 30
+MAX_FRAME_INTERVAL = 1 / 4
+STREAMING_CHARS = 16 << 10  # fed between two frames: output is streaming, not being typed
+OTHER_CPU_SHARE = 0.12  # while streaming, what frames and the rest may take beside the emulator
 SYNC_TIMEOUT = 0.15  # longest a synchronized update (mode 2026) may hold frames back
 RESIZE_DEBOUNCE = 0.12
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
@@ -54,6 +57,37 @@ class TerminalLink(Protocol):
 
 
 Connector = Callable[[int, int], TerminalLink]
+
+
+class FramePacer:
+    """Time between frames: 1/30 s, stretched while output streams so the emulator keeps the CPU.
+
+    A streamed frame nobody can read costs as much as a readable one; when work other than
+    feeding the emulator takes more than OTHER_CPU_SHARE of the process's CPU, frames slow down
+    (to 4 a second at least) and speed up again when it does not.
+    """
+
+    def __init__(self) -> None:
+        self.interval = FRAME_INTERVAL
+        self._feed_cpu = 0.0
+        self._cpu_mark = time.process_time()
+        self._fed_mark = 0
+
+    def fed(self, cpu: float) -> None:
+        """Count CPU seconds spent feeding the emulator."""
+        self._feed_cpu += cpu
+
+    def frame(self, fed_total: int) -> None:
+        """A frame went out; choose the next interval."""
+        now = time.process_time()
+        spent = now - self._cpu_mark
+        if fed_total - self._fed_mark <= STREAMING_CHARS:
+            self.interval = FRAME_INTERVAL
+        elif spent > 0 and (spent - self._feed_cpu) / spent > OTHER_CPU_SHARE:
+            self.interval = min(self.interval * 1.5, MAX_FRAME_INTERVAL)
+        else:
+            self.interval = max(self.interval / 1.2, FRAME_INTERVAL)
+        self._cpu_mark, self._fed_mark, self._feed_cpu = now, fed_total, 0.0
 
 
 class Backlog:
@@ -154,6 +188,7 @@ class TerminalView(Widget, can_focus=True):
         self._frame_handle: asyncio.TimerHandle | None = None
         self._resize_handle: asyncio.TimerHandle | None = None
         self._last_frame = 0.0
+        self._pacer = FramePacer()
         self._sync_since: float | None = None
         self._cursor_row = 0
         self._selection: Span | None = None
@@ -346,7 +381,9 @@ class TerminalView(Widget, can_focus=True):
             self._has_data.clear()
             while self._backlog.size:
                 chunk = self._backlog.take(MAX_SLICE)
+                started = time.process_time()
                 self.screen_model.feed(chunk)
+                self._pacer.fed(time.process_time() - started)
                 self.fed += len(chunk)
                 if self._backlog.size <= BACKLOG_LIMIT:
                     self._room.set()
@@ -362,7 +399,7 @@ class TerminalView(Widget, can_focus=True):
             due = max(self._sync_since + self.sync_timeout, now)
         else:
             self._sync_since = None
-            due = max(self._last_frame + FRAME_INTERVAL, now)
+            due = max(self._last_frame + self._pacer.interval, now)
         if self._frame_handle is not None:
             if self._frame_handle.when() <= due:
                 return
@@ -378,6 +415,7 @@ class TerminalView(Widget, can_focus=True):
             return
         self._sync_since = now if screen.synchronized else None
         self._last_frame = now
+        self._pacer.frame(self.fed)
         self.frames += 1
         if self.history_offset or self._selection is not None:
             screen.dirty.clear()

@@ -1,0 +1,288 @@
+"""Output throughput and keystroke latency through TerminalView, against the emulator's own rate.
+
+Run: .venv/bin/python benchmarks/bench_terminal_widget.py [--quick]
+
+A local server runs in a subprocess; a headless Textual app (`run_test`) holds one TerminalView
+on a computer's shell. Throughput: `cat` of a text file inside the computer, from Enter to the
+Textual frame that shows the line printed after it (socket, backlog, emulator, frames, compositor),
+as MB/s and as a fraction of `TerminalScreen.feed` alone on the same bytes in the same run (4 KiB
+slices, best of three). Latency while `yes` floods the terminal: a key to its bytes on the socket,
+a key the widget handles itself (shift+PgUp/PgDn) to the next painted frame, and a typed
+character to the painted frame after its echo was fed (this last one waits behind everything the
+PTY, the server, both socket buffers and the backlog already hold).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
+
+from server_harness import register_org, start_server  # noqa: E402
+from textual.app import App, ComposeResult  # noqa: E402
+from textual.pilot import Pilot  # noqa: E402
+
+from orb_tui.api.client import OrbClient  # noqa: E402
+from orb_tui.ui.terminal.emulator import TerminalScreen  # noqa: E402
+from orb_tui.ui.terminal.widget import MAX_SLICE, Connector, TerminalView  # noqa: E402
+
+COLUMNS, LINES = 80, 24
+REPEAT = 3  # best of, for the emulator alone and through the widget alike
+FLOOD = "yes $(printf 'flood-%.0s' {1..12})"
+# Deterministic word lines, made inside the computer so the bytes come over the real socket.
+MAKE_TEXT = (
+    "awk 'BEGIN { srand(7); split(\"alpha beta gamma delta epsilon zeta eta theta iota kappa"
+    ' lambda mu", w); while (n < SIZE) { k = 3 + int(rand() * 14); s = w[1 + int(rand() * 12)];'
+    ' for (i = 1; i < k; i++) s = s " " w[1 + int(rand() * 12)]; print s; n += length(s) + 1'
+    " } }' > big.txt"
+)
+
+
+class BenchApp(App[None]):
+    """One TerminalView, and a record of when Textual painted a frame."""
+
+    def __init__(self, connect: Connector) -> None:
+        super().__init__()
+        self.connect = connect
+        self.paints: list[float] = []
+        self.painted = asyncio.Event()
+
+    def compose(self) -> ComposeResult:
+        yield TerminalView()
+
+    def on_mount(self) -> None:
+        view = self.query_one(TerminalView)
+        view.focus()
+        view.set_connector(self.connect)
+        display = self._display
+
+        def timed_display(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.paints.append(time.perf_counter())
+                self.painted.set()
+
+        self._display = timed_display  # type: ignore[method-assign]
+
+
+class Probe:
+    """Timestamps of emulator feeds that carry a marker and of frame flushes."""
+
+    def __init__(self, view: TerminalView) -> None:
+        self.marker: str | None = None
+        self.fed_at: float | None = None
+        self.flushes: list[float] = []
+        feed, flush = view.screen_model.feed, view._flush_frame
+
+        def timed_feed(data: str) -> None:
+            feed(data)
+            if self.marker and self.fed_at is None and self.marker in data:
+                self.fed_at = time.perf_counter()
+
+        def timed_flush() -> None:
+            flush()
+            self.flushes.append(time.perf_counter())
+
+        view.screen_model.feed = timed_feed  # type: ignore[method-assign]
+        view._flush_frame = timed_flush  # type: ignore[method-assign]
+
+    def arm(self, marker: str) -> None:
+        self.marker, self.fed_at = marker, None
+
+
+def first_after(times: list[float], moment: float) -> float | None:
+    return next((t for t in times if t >= moment), None)
+
+
+async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float) -> bool:
+    """Check again after each painted frame (or 50 ms without one) until `timeout`.
+
+    Not pilot.pause(): it forces a screen update each time, which would defeat frame pacing;
+    and no tight polling, which would cost the CPU being measured.
+    """
+    app = pilot.app
+    assert isinstance(app, BenchApp)
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        app.painted.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(app.painted.wait(), 0.05)
+    return True
+
+
+async def painted_after_feed(
+    pilot: Pilot[None], app: BenchApp, probe: Probe, timeout: float
+) -> float | None:
+    """When the first frame painted after the marker was fed and flushed, or None."""
+
+    def done() -> float | None:
+        if probe.fed_at is None:
+            return None
+        flushed = first_after(probe.flushes, probe.fed_at)
+        return None if flushed is None else first_after(app.paints, flushed)
+
+    await until(pilot, done, timeout)
+    return done()
+
+
+def raw_rate(text: str, repeat: int = REPEAT) -> tuple[float, float]:
+    """Characters a second `TerminalScreen.feed` takes in MAX_SLICE slices: (wall, CPU), best of 3."""
+    wall = cpu = float("inf")
+    for _ in range(repeat):
+        screen = TerminalScreen(COLUMNS, LINES)
+        started, started_cpu = time.perf_counter(), time.process_time()
+        for start in range(0, len(text), MAX_SLICE):
+            screen.feed(text[start : start + MAX_SLICE])
+        wall = min(wall, time.perf_counter() - started)
+        cpu = min(cpu, time.process_time() - started_cpu)
+    return len(text) / wall, len(text) / cpu
+
+
+async def wait_prompt(pilot: Pilot[None], view: TerminalView) -> None:
+    shown = await until(
+        pilot, lambda: view.connected and "".join(view.screen_model.display).strip(), 15
+    )
+    if not shown:
+        raise SystemExit("no prompt from the local server's terminal")
+
+
+async def throughput(
+    pilot: Pilot[None], app: BenchApp, probe: Probe, size: int
+) -> tuple[float, float]:
+    """(wall, CPU) characters a second from Enter to the painted end of a `cat`."""
+    await pilot.press(*"clear; cat big.txt; echo END-$((7*6))")
+    probe.arm("END-42")
+    started, started_cpu = time.perf_counter(), time.process_time()
+    await pilot.press("enter")
+    painted = await painted_after_feed(pilot, app, probe, timeout=600)
+    cpu = time.process_time() - started_cpu
+    if painted is None:
+        raise SystemExit("the end of the file never reached the screen")
+    return size / (painted - started), size / cpu
+
+
+async def key_to_wire(pilot: Pilot[None], view: TerminalView, samples: int) -> list[float]:
+    channel = view._channel
+    assert channel is not None
+    sent_at: list[float] = []
+    send = channel.send
+
+    async def timed_send(text: str) -> None:
+        sent_at.append(time.perf_counter())
+        await send(text)
+
+    channel.send = timed_send  # type: ignore[method-assign]
+    delays = []
+    for _ in range(samples):
+        before = len(sent_at)
+        pressed = time.perf_counter()
+        await pilot.press("x")
+        await until(pilot, lambda n=before: len(sent_at) > n, 5)  # type: ignore[misc]
+        delays.append(sent_at[before] - pressed)
+        await pilot.pause(0.01)
+    await pilot.press("backspace")  # the flood ignores them, but keep the line tidy
+    return delays
+
+
+async def local_key_to_paint(pilot: Pilot[None], app: BenchApp, samples: int) -> list[float]:
+    delays = []
+    for index in range(samples):
+        pressed = time.perf_counter()
+        await pilot.press("shift+pageup" if index % 2 == 0 else "shift+pagedown")
+        await until(pilot, lambda t=pressed: first_after(app.paints, t) is not None, 5)  # type: ignore[misc]
+        painted = first_after(app.paints, pressed)
+        if painted is not None:
+            delays.append(painted - pressed)
+        await pilot.pause(0.02)
+    return delays
+
+
+async def echo_to_paint(
+    pilot: Pilot[None], app: BenchApp, probe: Probe, samples: int
+) -> list[float]:
+    delays = []
+    for _ in range(samples):
+        probe.arm("@")
+        pressed = time.perf_counter()
+        await pilot.press("@")
+        painted = await painted_after_feed(pilot, app, probe, timeout=120)
+        if painted is None:
+            break
+        delays.append(painted - pressed)
+    return delays
+
+
+def pct(values: list[float], q: float) -> str:
+    if not values:
+        return "n/a"
+    ordered = sorted(values)
+    return f"{1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]:.1f} ms"
+
+
+async def run(size: int, samples: int) -> None:
+    server = start_server(Path(tempfile.mkdtemp(prefix="bench-term-")) / "state")
+    try:
+        org = await register_org(server.url)
+        async with OrbClient(org.url, org.api_key, timeout=120) as client:
+            computer = await client.create_computer("bench")
+            made = await client.exec(computer.id, MAKE_TEXT.replace("SIZE", str(size)), timeout=120)
+            assert made.exit_code == 0, made.stderr
+            text = (await client.read_file(computer.id, "/agent/data/big.txt")).decode()
+            payload = text.replace("\n", "\r\n")  # as the PTY sends it (onlcr)
+            raw = raw_rate(payload)
+            app = BenchApp(lambda c, r: client.terminal(computer.id, cols=c, rows=r))
+            async with app.run_test(size=(COLUMNS, LINES)) as pilot:
+                view = app.query_one(TerminalView)
+                await wait_prompt(pilot, view)
+                probe = Probe(view)
+                runs = [await throughput(pilot, app, probe, len(payload)) for _ in range(REPEAT)]
+                widget, widget_cpu = max(r[0] for r in runs), max(r[1] for r in runs)
+                print(
+                    f"payload {len(payload) / 1e6:.1f} MB of word lines, {COLUMNS}x{LINES}, best of {REPEAT}"
+                )
+                print(
+                    f"emulator alone:      {raw[0] / 1e6:6.2f} MB/s wall, {raw[1] / 1e6:6.2f} MB/s of CPU"
+                )
+                print(
+                    f"through the widget:  {widget / 1e6:6.2f} MB/s wall = {widget / raw[0]:.0%},"
+                    f" {widget_cpu / 1e6:.2f} MB/s of CPU = {widget_cpu / raw[1]:.0%} of the emulator"
+                )
+                await pilot.press(*FLOOD, "enter")
+                fed = view.fed
+                await pilot.pause(2.0)
+                flood_rate = (view.fed - fed) / 2.0
+                print(f"flood ({FLOOD!r}) drawn at {flood_rate / 1e6:.2f} MB/s")
+                wire = await key_to_wire(pilot, view, samples)
+                print(
+                    f"key -> socket during the flood:       p50 {pct(wire, 0.5)}  p99 {pct(wire, 0.99)}  (n={len(wire)})"
+                )
+                local = await local_key_to_paint(pilot, app, samples)
+                print(
+                    f"shift+PgUp -> painted during the flood: p50 {pct(local, 0.5)}  p99 {pct(local, 0.99)}  (n={len(local)})"
+                )
+                echo = await echo_to_paint(pilot, app, probe, 3)
+                print(
+                    f"typed char -> its echo painted during the flood: p50 {pct(echo, 0.5)}  max {pct(echo, 1)}  (n={len(echo)})"
+                )
+                await pilot.press("ctrl+c")
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    asyncio.run(run(size=1_000_000 if quick else 4_000_000, samples=20 if quick else 100))
+
+
+if __name__ == "__main__":
+    main()
