@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from orb_tui.server.processes import Child, group_members, process_state
+from orb_tui.server.processes import Child, exited_nowait, group_members, process_state
 from orb_tui.server.sandbox import AGENT, ENTER, Box, Sandbox
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Agents:
         agent = self._find(box.computer_id, port)
         if agent.info.state != "running":
             raise ValueError(f"agent on port {port} is {agent.info.state}, not running")
-        self._stop_group(agent.child)
+        await self._stop_group(agent.child)
         checkpoint = f"{AGENT}/.orb/checkpoints/{port}"
         folder = box.agent_dir / ".orb" / "checkpoints" / str(port)
         folder.mkdir(parents=True, exist_ok=True)
@@ -211,16 +211,21 @@ class Agents:
         self._emit(agent, "agent.restored")
         return port
 
-    def _stop_group(self, child: Child) -> None:
+    async def _stop_group(self, child: Child) -> None:
         if self._sandbox.mode != ENTER:
             child.signal_group(signal.SIGSTOP)
             return
         # nsenter waits for its child with WUNTRACED and stops itself when the child stops; leave
         # it running so it cannot consume a stop report after the agent has been continued
-        for pid in group_members(child.pid):
-            if pid != child.pid:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGSTOP)
+        inside: list[int] = []
+        for _ in range(200):  # right after deploy, nsenter may not have forked yet
+            inside = [pid for pid in group_members(child.pid) if pid != child.pid]
+            if inside or exited_nowait(child.pid):
+                break
+            await asyncio.sleep(0.005)
+        for pid in inside or [child.pid]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
 
     async def _continue_group(self, child: Child) -> None:
         child.signal_group(signal.SIGCONT)

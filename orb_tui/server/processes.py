@@ -211,8 +211,8 @@ def adopt_orphans() -> None:
 
 
 def reap_adopted() -> int:
-    """Reap zombies reparented to us from our groups or killed strays; returns how many such
-    processes (not started directly by us) are still there."""
+    """Reap zombies reparented to us from our groups or killed strays; returns how many killed
+    strays are still there."""
     me = os.getpid()
     present: set[int] = set()
     remaining = 0
@@ -233,7 +233,8 @@ def reap_adopted() -> int:
             with contextlib.suppress(ChildProcessError):
                 os.waitpid(pid, os.WNOHANG)
                 continue
-        remaining += 1
+        if pid in _strays:
+            remaining += 1
     _strays.intersection_update(p for p in _strays if os.path.exists(f"/proc/{p}"))
     _groups.intersection_update(present | _own)
     return remaining
@@ -261,7 +262,7 @@ def schedule_reap(delay: float = 0.25) -> None:
 
 
 async def reap_pending(timeout: float = 1.0) -> None:
-    """Reap what is ours until nothing of our groups and strays is left or `timeout` passes."""
+    """Reap what is ours until no killed stray is left or `timeout` passes."""
     if not _SUBREAPER:
         return
     deadline = time.monotonic() + timeout

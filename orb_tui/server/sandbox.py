@@ -34,6 +34,7 @@ from orb_tui.server.processes import (
     exited_nowait,
     kill_marked,
     own,
+    reap_adopted,
     reap_pending,
     released,
 )
@@ -187,11 +188,17 @@ class _Holder:
     async def stop(self) -> None:
         """Kill the sandbox and reap bwrap (killed too if it lingers)."""
         self.kill()
-        try:
-            await asyncio.wait_for(self.child.wait(), 2.0)
-        except asyncio.TimeoutError:
-            self.child.signal_group(signal.SIGKILL)
-            await self.child.wait()
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            try:
+                await asyncio.wait_for(asyncio.shield(self.child.wait()), 0.05)
+                return
+            except asyncio.TimeoutError:
+                # the init waits until every process of its namespace is reaped, and those that
+                # nsenter started may have been reparented to us
+                reap_adopted()
+        self.child.signal_group(signal.SIGKILL)
+        await self.child.wait()
 
     def enter_argv(self) -> list[str]:
         return [*_NSENTER, "--target", str(self.ns_pid)]
