@@ -29,6 +29,7 @@ async def test_create_computer_through_the_dialog(
         dialog = app.screen
         assert isinstance(dialog, CreateComputerDialog)
         assert dialog.query_one("#name", Input).has_focus
+        assert dialog.query_one("#name", Input).value == "computer-1"
         assert dialog.query_one("#runtime", Input).value == "512"
         await pilot.press("b", "a", "d", "/", "n", "a", "m", "e", "enter")
         assert app.screen is dialog

@@ -252,7 +252,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
     def action_new_computer(self) -> None:
         if orb_app(self).refuse_if_read_only("create computer"):
             return
-        self.app.push_screen(CreateComputerDialog(), self._create)
+        taken = {c.name for c in self.table.computers}
+        number = next(n for n in range(1, len(taken) + 2) if f"computer-{n}" not in taken)
+        self.app.push_screen(CreateComputerDialog(f"computer-{number}"), self._create)
 
     def _create(self, request: NewComputer | None) -> None:
         if request is not None:

@@ -46,7 +46,8 @@ def step_output(step: BuildStep, needle: str = "") -> Text:
 def build_label(build: Build) -> str:
     """One line for the list of builds."""
     when = build.started_at.strftime("%m-%d %H:%M:%S") if build.started_at else "?"
-    return f"{'✔' if build.success else '✖'} {when} · {len(build.steps)} steps"
+    count = len(build.steps)
+    return f"{'✔' if build.success else '✖'} {when} · {count} step{'' if count == 1 else 's'}"
 
 
 class BuildTab(ReportsWorkerErrors, Vertical):
@@ -57,7 +58,7 @@ class BuildTab(ReportsWorkerErrors, Vertical):
     BuildTab > Input { display: none; }
     BuildTab > Input.-visible { display: block; }
     BuildTab > Horizontal { height: 1fr; }
-    BuildTab OptionList { width: 30; height: 1fr; }
+    BuildTab OptionList { width: 30%; min-width: 16; max-width: 30; height: 1fr; }
     BuildTab VerticalScroll { width: 1fr; height: 1fr; }
     BuildTab Collapsible { padding-bottom: 0; }
     """

@@ -108,6 +108,11 @@ class ComputerTable(DataTable[str | Text]):
         return None if self._selected_id is None else self._computers.get(self._selected_id)
 
     @property
+    def computers(self) -> list[Computer]:
+        """Every computer of the last poll (filtered or not)."""
+        return list(self._computers.values())
+
+    @property
     def shown_ids(self) -> list[str]:
         """Ids of the rows on screen, in display order."""
         return [str(row.key.value) for row in self.ordered_rows]
