@@ -152,3 +152,25 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+async def test_host_ports_are_kept_across_a_restart(runtime: Runtime, tmp_path: Path) -> None:
+    [(host_port, _)] = runtime.port_mappings("c1", [8000])
+    await runtime.shutdown()
+    again = Runtime(tmp_path / "state", sandbox=runtime.sandboxed)
+    try:
+        assert again.port_mappings("c1", [8000, 9000])[0] == (host_port, 8000)
+        await eventually(lambda: listening(host_port), what="the forward listens")
+        [(_, container_port)] = again.port_mappings("c1", [9000])
+        assert container_port == 9000
+        await eventually(lambda: not listening(host_port), what="8000's forward closes")
+    finally:
+        await again.shutdown()
+
+
+def listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
