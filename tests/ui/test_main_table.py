@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import random
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
+from textual.app import App, ComposeResult
 from textual.widgets import Input
 
 from orb_tui.api.client import OrbClient
+from orb_tui.api.models import Computer
 from orb_tui.config.credentials import mask_key
-from orb_tui.ui.widgets.computer_table import ComputerTable
+from orb_tui.ui.widgets.computer_table import ADD_CHUNK, ComputerTable
 from orb_tui.ui.widgets.status_line import StatusLine
 
 
@@ -64,3 +69,41 @@ async def test_header_shows_profile_and_masked_key(make_test_app: Any, ui_env: A
         assert app.sub_title.startswith("test · ")
         assert mask_key(key) in app.sub_title
         assert key not in app.sub_title
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield ComputerTable(id="computers")
+
+
+def fake_computers(count: int, prefix: str = "c") -> list[Computer]:
+    start = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    return [
+        Computer(
+            id=f"{i:08d}-id",
+            name=f"{prefix}-{i:05d}",
+            status="ready",
+            runtime_mb=512,
+            disk_mb=1024,
+            created_at=start,
+        )
+        for i in range(count)
+    ]
+
+
+async def test_big_table_fills_in_chunks_and_diffs(until: Any) -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(ComputerTable)
+        computers = fake_computers(3 * ADD_CHUNK + 7)
+        random.Random(3).shuffle(computers)
+        table.apply(computers)
+        assert table.row_count == ADD_CHUNK  # the rest after the next paints
+        await until(pilot, lambda: table.row_count == len(computers))
+        assert names(table) == sorted(c.name for c in computers)
+        survivors = computers[10:]
+        renamed = [replace(c, name=c.name.replace("c-", "z-")) for c in survivors[:5]]
+        table.apply([*renamed, *survivors[5:]])
+        assert table.row_count == len(survivors)
+        assert names(table)[-5:] == sorted(c.name for c in renamed)
+        assert sorted(names(table)) == names(table)

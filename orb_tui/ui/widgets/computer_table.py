@@ -26,6 +26,8 @@ COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
 STATUS_STYLES = {"ready": "green", "running": "green", "error": "red", "failed": "red"}
 
 RowValues = tuple[str, ...]
+ADD_CHUNK = 500
+"""At most this many rows are added between two paints."""
 
 
 def format_age(created: datetime | None, now: datetime) -> str:
@@ -144,25 +146,41 @@ class ComputerTable(DataTable[str | Text]):
 
     def _sync(self) -> None:
         want, shown = self._wanted(), self._shown
-        self._shown = want
         if want != shown:  # one C-level comparison when nothing changed
-            self._patch(want, shown)
+            self._shown = self._patch(want, shown)
         self._announce()
 
-    def _patch(self, want: Mapping[str, RowValues], shown: Mapping[str, RowValues]) -> None:
+    def _patch(
+        self, want: Mapping[str, RowValues], shown: Mapping[str, RowValues]
+    ) -> Mapping[str, RowValues]:
+        """Bring the rows from `shown` towards `want`; returns what is on screen afterwards."""
         # set operations on dict views run in C: cheap even for 10,000 rows
         added = want.keys() - shown.keys()
         changed = {key for key, _ in want.items() - shown.items()} - added
         for key in shown.keys() - want.keys():
             self.remove_row(key)
+        index = self._sort_column
         for key in changed:
             self._update_row(key, shown[key], want[key])
+        moved = any(shown[key][index] != want[key][index] for key in changed)
         if not added:
-            return
-        for key in [key for key in want if key in added]:
+            if moved:  # a sorted-by cell changed: the row may belong elsewhere now
+                self._resort()
+            return want
+        was_empty = not shown
+        order = sorted(added, key=lambda k: _sort_key(want[k][index]), reverse=self._sort_reverse)
+        now, later = order[:ADD_CHUNK], order[ADD_CHUNK:]
+        for key in now:
             cells = [render_cell(c, v) for c, v in zip(COLUMN_KEYS, want[key], strict=True)]
             self.add_row(*cells, key=key)
-        self._resort()
+        if not later:
+            if moved or not was_empty:  # new rows went to the end: put them in their place
+                self._resort()
+            return want
+        # thousands of new rows: add the rest after the next paint, so keys stay responsive
+        self.call_after_refresh(self._sync)
+        pending = set(later)
+        return {key: values for key, values in want.items() if key not in pending}
 
     def _update_row(self, key: str, old: RowValues, new: RowValues) -> None:
         for column, before, after in zip(COLUMN_KEYS, old, new, strict=True):
