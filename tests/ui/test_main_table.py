@@ -107,3 +107,6 @@ async def test_big_table_fills_in_chunks_and_diffs(until: Any) -> None:
         assert table.row_count == len(survivors)
         assert names(table)[-5:] == sorted(c.name for c in renamed)
         assert sorted(names(table)) == names(table)
+        kept = [replace(c, name=c.name + "b") if c.name == "c-00020" else c for c in survivors[5:]]
+        table.apply([*renamed, *kept])  # still in order: updated in place
+        assert "c-00020b" in names(table) and sorted(names(table)) == names(table)

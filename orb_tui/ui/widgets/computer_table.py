@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from rich.text import Text
 from textual.binding import Binding
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, RowKey
@@ -162,7 +163,9 @@ class ComputerTable(DataTable[str | Text]):
         index = self._sort_column
         for key in changed:
             self._update_row(key, shown[key], want[key])
-        moved = any(shown[key][index] != want[key][index] for key in changed)
+        moved = any(shown[key][index] != want[key][index] for key in changed) and not all(
+            self._in_order(key, want) for key in changed
+        )
         if not added:
             if moved:  # a sorted-by cell changed: the row may belong elsewhere now
                 self._resort()
@@ -181,6 +184,21 @@ class ComputerTable(DataTable[str | Text]):
         self.call_after_refresh(self._sync)
         pending = set(later)
         return {key: values for key, values in want.items() if key not in pending}
+
+    def _in_order(self, key: str, values: Mapping[str, RowValues]) -> bool:
+        """Whether row `key` still sorts between its neighbours (so no re-sort is needed)."""
+        index, row = self._sort_column, self.get_row_index(key)
+        mine = _sort_key(values[key][index])
+        for other_row, before in ((row - 1, True), (row + 1, False)):
+            if not 0 <= other_row < self.row_count:
+                continue
+            other_key = str(self.coordinate_to_cell_key(Coordinate(other_row, 0)).row_key.value)
+            if other_key not in values:
+                return False
+            other = _sort_key(values[other_key][index])
+            if (other > mine if before else other < mine) != self._sort_reverse and other != mine:
+                return False
+        return True
 
     def _update_row(self, key: str, old: RowValues, new: RowValues) -> None:
         for column, before, after in zip(COLUMN_KEYS, old, new, strict=True):
