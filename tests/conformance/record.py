@@ -72,7 +72,7 @@ EDGE = "".join(
 )
 # Differential fuzz: seeded random programs from the sequences above, each starting from a known
 # state. tmux answers for what the screen should be; differences are investigated one by one.
-RESET = "\x1b[r\x1b[0m\x1b[?7h\x1b[4l\x1b[?6l\x1b[H\x1b[2J"
+RESET = "\x1b[r\x1b[0m\x1b[?7h\x1b[4l\x1b[?6l\x1b[H\x1b[2J\x1b[3g" + "        \x1bH" * 15 + "\r"
 
 
 def fuzz_program(seed: int, steps: int = 400) -> str:
@@ -109,10 +109,17 @@ _FUZZ_PIECES: list[Callable[[random.Random], str]] = [
     lambda r: f"\x1b[{_n(r)}{r.choice('ST')}",
     # IL/DL only inside the region: outside it tmux edits the whole screen, xterm nothing
     lambda r: f"\x1b[r\x1b[{r.randint(1, 40)}H\x1b[{_n(r)}{r.choice('LM')}\r",
-    lambda r: f"\x1b[{r.randint(1, 20)};{r.randint(21, 40)}r" if r.random() < 0.5 else "\x1b[r",
+    # DECSTBM then CUP: in origin mode DECSTBM homes to the region (xterm) or the screen (tmux)
+    lambda r: (
+        f"\x1b[{r.randint(1, 20)};{r.randint(21, 40)}r\x1b[H"
+        if r.random() < 0.5
+        else "\x1b[r\x1b[H"
+    ),
     lambda r: f"\x1b[{r.choice(('0', '1', '7', '4', '31', '42', '1;33', '38;5;208', '48;5;17'))}m",
     lambda r: f"x\x1b[{_n(r)}b",
     lambda r: r.choice(["\x1b7", "\x1b8", "\x1b[s", "\x1b[u"]),
+    lambda r: r.choice(["\x1b[?6h", "\x1b[?6l", "\x1bH", "\x1b[g", "\x1b[3g", "\x1b[2Z", "\t"]),
+    lambda r: "\x1b#8" if r.random() < 0.1 else "",
     lambda r: r.choice(["\x1b[?7l", "\x1b[?7h", "\x1b[?1049h", "\x1b[?1049l"]),
     # insert mode only where it cannot wrap or split a wide character: there tmux has quirks
     lambda r: f"\x1b[{r.randint(1, 40)};1H\x1b[4h{_word(r, 1, 20)}\x1b[4l",

@@ -365,3 +365,34 @@ def test_1049_keeps_its_own_saved_cursor_apart_from_decsc() -> None:
     assert (screen.cursor.x, screen.cursor.y) == (2, 2)
     screen.feed("\x1b8")
     assert (screen.cursor.x, screen.cursor.y) == (1, 1)
+
+
+def test_decaln_resets_the_margins_and_homes_the_cursor() -> None:
+    screen = screen_with("\x1b[2;3r\x1b[3;5H\x1b#8")
+    assert (screen.cursor.x, screen.cursor.y, screen.margins) == (0, 0, None)
+
+
+def test_origin_mode_positions_count_from_the_region_and_stop_at_it() -> None:
+    screen = screen_with("\x1b[2;3r\x1b[?6h\x1b[1;1HA\x1b[9;2HB")
+    assert rows(screen)[:4] == ["", "A", " B", ""]
+
+
+def test_decrc_is_bounded_by_the_screen_not_the_region() -> None:
+    screen = screen_with("\x1b[4;2H\x1b7\x1b[1;2r\x1b[?6h\x1b8")
+    assert (screen.cursor.x, screen.cursor.y) == (1, 3)
+
+
+def test_1049_brings_back_position_and_attributes_but_not_origin_mode() -> None:
+    screen = screen_with("\x1b[3;4H\x1b[31m\x1b[?1049h\x1b[0m\x1b[2;3r\x1b[?6h\x1b[?1049l")
+    assert (screen.cursor.x, screen.cursor.y, screen.cursor.attrs.fg) == (3, 2, "red")
+    assert 6 << 5 in screen.mode  # origin mode stays as the alternate screen left it
+
+
+def test_tab_does_not_move_from_the_last_column() -> None:
+    screen = screen_with("\x1b[1;10H\tX")
+    assert rows(screen)[0] == "         X"
+
+
+def test_text_is_dropped_when_autowrap_goes_off_while_waiting_to_wrap() -> None:
+    screen = screen_with("0123456789\x1b[?7lab")
+    assert rows(screen)[:2] == ["0123456789", ""]

@@ -82,6 +82,8 @@ class TerminalScreen(ScreenState):
         columns = self.columns
         cells = self._cells_for(cursor.attrs)
         wrap = mo.DECAWM in self.mode
+        if not wrap and cursor.x >= columns:
+            return  # autowrap went off while waiting to wrap: nowhere to draw (tmux)
         if not wrap and cursor.x + len(text) > columns:
             text = text[: max(columns - 1 - cursor.x, 0)] + text[-1]
         pos, end = 0, len(text)
@@ -310,9 +312,11 @@ class TerminalScreen(ScreenState):
             self.erase_in_line(how)
 
     def alignment_display(self) -> None:
-        """DECALN: fill the screen with E."""
+        """DECALN: fill the screen with E, reset the margins, home the cursor."""
         self.buffer[:] = [Row([Cell("E")] * self.columns) for _ in range(self.lines)]
         self.dirty.update(range(self.lines))
+        self.margins = None
+        self.cursor.x = self.cursor.y = 0
 
     def _touch_cursor_row(self) -> None:
         self.buffer[self.cursor.y].version += 1

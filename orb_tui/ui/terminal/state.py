@@ -175,13 +175,12 @@ class ScreenState(pyte.Screen):
     # -- cursor ------------------------------------------------------------------------------
 
     def cursor_position(self, line: int | None = None, column: int | None = None) -> None:
-        """CUP/HVP: move to 1-based ``line`` and ``column`` (relative to the region in DECOM)."""
-        if mo.DECOM in self.mode:
-            super().cursor_position(line, column)
-            return
+        """CUP/HVP: move to 1-based ``line`` and ``column``; in origin mode (DECOM) lines count
+        from the top margin and stop at the bottom one (pyte ignored such moves instead)."""
         cursor = self.cursor
         cursor.x = min(max((column or 1) - 1, 0), self.columns - 1)
-        cursor.y = min(max((line or 1) - 1, 0), self.lines - 1)
+        top, bottom = self._region() if mo.DECOM in self.mode else (0, self.lines - 1)
+        cursor.y = min(max(top + (line or 1) - 1, top), bottom)
 
     def cursor_back(self, count: int | None = None) -> None:
         """CUB/BS: left, from past the last column too (120 -> 119 on 120 columns, as tmux)."""
@@ -203,6 +202,8 @@ class ScreenState(pyte.Screen):
 
     def tab(self, count: int = 1) -> None:
         """HT/CHT: move to the next tab stop (``count`` times), or the last column."""
+        if self.cursor.x >= self.columns - 1:
+            return  # not from the last column, nor from past it (tmux)
         for _ in range(min(max(count, 1), self.columns)):
             stops = [stop for stop in self.tabstops if stop > self.cursor.x]
             self.cursor.x = min(min(stops) if stops else self.columns, self.columns - 1)
@@ -233,13 +234,16 @@ class ScreenState(pyte.Screen):
         charsets = (self._charsets[0], self._charsets[1], self._shift)
         return _Saved(cursor.x, cursor.y, cursor.attrs, charsets, mo.DECOM in self.mode)
 
-    def _return_to(self, saved: _Saved) -> None:
-        self.cursor.x, self.cursor.y, self.cursor.attrs = saved.x, saved.y, saved.attrs
-        self._charsets[0], self._charsets[1], self._shift = saved.charsets
-        self._select_charset()
-        self._flag(mo.DECOM, saved.origin)
-        self.ensure_hbounds()
-        self.ensure_vbounds()
+    def _return_to(self, saved: _Saved, *, modes: bool = True) -> None:
+        """Go back to ``saved``; ``modes=False`` (1049) brings back position and attributes only."""
+        # the screen bounds the position, not the region; a pending wrap is not restored
+        self.cursor.x = min(saved.x, self.columns - 1)
+        self.cursor.y = min(saved.y, self.lines - 1)
+        self.cursor.attrs = saved.attrs
+        if modes:
+            self._charsets[0], self._charsets[1], self._shift = saved.charsets
+            self._select_charset()
+            self._flag(mo.DECOM, saved.origin)
 
     def define_charset(self, code: str, mode: str) -> None:
         """Designate G0 (``(``) or G1 (``)``): ``0`` is DEC line drawing, anything else ASCII."""
@@ -312,7 +316,7 @@ class ScreenState(pyte.Screen):
         1049 saved even when not on the alternate screen.
         """
         if save and not on and self._saved_by_1049 is not None:
-            self._return_to(self._saved_by_1049)
+            self._return_to(self._saved_by_1049, modes=False)
         if on == self.alternate:
             return
         if save and on:
