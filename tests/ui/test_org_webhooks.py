@@ -79,7 +79,7 @@ async def test_create_lists_it_and_shows_its_deliveries(
         assert secret
         table = screen.query_one("#webhooks-table", DataTable)
         await until(pilot, lambda: table.row_count == 1, "the webhook listed")
-        assert table.get_row_at(0)[::2] == [receiver.url, "computer.created"]
+        assert table.get_row_at(0)[::2] == [receiver.url, "computer: created"]
         assert secret not in screen_text(screen)
         await pilot.press("c")
         assert app.clipboard == receiver.url

@@ -32,8 +32,16 @@ EVENTS = (
 
 
 def events_text(events: tuple[str, ...]) -> str:
-    """A webhook's events for its table cell: `all` when it has every one."""
-    return "all" if set(EVENTS) <= set(events) else ", ".join(events)
+    """A webhook's events, short: `all`, or `computer: created · agent: spawned, finished`."""
+    if set(EVENTS) <= set(events):
+        return "all"
+    groups: dict[str, list[str]] = {}
+    for event in events:
+        kind, _, what = event.partition(".")
+        groups.setdefault(kind, []).extend([what] if what else [])
+    return " · ".join(
+        f"{kind}: {', '.join(whats)}" if whats else kind for kind, whats in groups.items()
+    )
 
 
 @dataclass(frozen=True)
