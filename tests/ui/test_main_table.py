@@ -13,7 +13,7 @@ from textual.widgets import Input
 from orb_tui.api.client import OrbClient
 from orb_tui.api.models import Computer
 from orb_tui.config.credentials import mask_key
-from orb_tui.ui.widgets.computer_table import ADD_CHUNK, ComputerTable
+from orb_tui.ui.widgets.computer_table import ComputerTable
 from orb_tui.ui.widgets.status_line import StatusLine
 
 
@@ -95,10 +95,10 @@ async def test_big_table_fills_in_chunks_and_diffs(until: Any) -> None:
     app = TableApp()
     async with app.run_test(size=(100, 30)) as pilot:
         table = app.query_one(ComputerTable)
-        computers = fake_computers(3 * ADD_CHUNK + 7)
+        computers = fake_computers(1500)
         random.Random(3).shuffle(computers)
         table.apply(computers)
-        assert table.row_count == ADD_CHUNK  # the rest after the next paints
+        assert 100 <= table.row_count < len(computers)  # the rest after the next paints
         await until(pilot, lambda: table.row_count == len(computers))
         assert names(table) == sorted(c.name for c in computers)
         survivors = computers[10:]
@@ -110,3 +110,9 @@ async def test_big_table_fills_in_chunks_and_diffs(until: Any) -> None:
         kept = [replace(c, name=c.name + "b") if c.name == "c-00020" else c for c in survivors[5:]]
         table.apply([*renamed, *kept])  # still in order: updated in place
         assert "c-00020b" in names(table) and sorted(names(table)) == names(table)
+        everything = names(table)
+        table.set_filter("c-011")
+        assert names(table) == [name for name in everything if "c-011" in name]
+        table.set_filter("")  # thousands of rows come back around the hundred that stayed
+        await until(pilot, lambda: table.row_count == len(survivors))
+        assert sorted(names(table)) == names(table)

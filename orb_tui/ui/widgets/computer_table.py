@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -27,8 +28,8 @@ COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
 STATUS_STYLES = {"ready": "green", "running": "green", "error": "red", "failed": "red"}
 
 RowValues = tuple[str, ...]
-ADD_CHUNK = 500
-"""At most this many rows are added between two paints."""
+ADD_BUDGET = 0.04
+"""Seconds of adding rows between two paints, so a key is handled soon even during a big fill."""
 
 
 def format_age(created: datetime | None, now: datetime) -> str:
@@ -100,6 +101,8 @@ class ComputerTable(DataTable[str | Text]):
         self._sort_column = 0
         self._sort_reverse = False
         self._selected_id: str | None = None
+        self._pending: set[str] = set()
+        self._fill_in_order = False
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
@@ -170,20 +173,32 @@ class ComputerTable(DataTable[str | Text]):
             if moved:  # a sorted-by cell changed: the row may belong elsewhere now
                 self._resort()
             return want
-        was_empty = not shown
+        # a continuation of a big fill adds the rest of one sorted list: still in order if the
+        # fill began on an empty table
+        continuing = added == self._pending and not changed and len(shown) + len(added) == len(want)
+        if not continuing:
+            self._fill_in_order = not shown
+        in_order = self._fill_in_order
         order = sorted(added, key=lambda k: _sort_key(want[k][index]), reverse=self._sort_reverse)
-        now, later = order[:ADD_CHUNK], order[ADD_CHUNK:]
-        for key in now:
-            cells = [render_cell(c, v) for c, v in zip(COLUMN_KEYS, want[key], strict=True)]
-            self.add_row(*cells, key=key)
-        if not later:
-            if moved or not was_empty:  # new rows went to the end: put them in their place
+        done = self._add_rows(order, want)
+        self._pending = set(order[done:])
+        if not self._pending:
+            if moved or not in_order:  # new rows went to the end: put them in their place
                 self._resort()
             return want
         # thousands of new rows: add the rest after the next paint, so keys stay responsive
         self.call_after_refresh(self._sync)
-        pending = set(later)
-        return {key: values for key, values in want.items() if key not in pending}
+        return {key: values for key, values in want.items() if key not in self._pending}
+
+    def _add_rows(self, order: list[str], want: Mapping[str, RowValues]) -> int:
+        """Add rows in `order` for at most ADD_BUDGET seconds (at least 100); returns how many."""
+        deadline = time.perf_counter() + ADD_BUDGET
+        for done, key in enumerate(order):
+            if done >= 100 and done % 50 == 0 and time.perf_counter() > deadline:
+                return done
+            cells = [render_cell(c, v) for c, v in zip(COLUMN_KEYS, want[key], strict=True)]
+            self.add_row(*cells, key=key)
+        return len(order)
 
     def _in_order(self, key: str, values: Mapping[str, RowValues]) -> bool:
         """Whether row `key` still sorts between its neighbours (so no re-sort is needed)."""
