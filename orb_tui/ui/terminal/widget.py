@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,7 @@ STREAMING_CHARS = 16 << 10  # fed between two frames: output is streaming, not b
 OTHER_CPU_SHARE = 0.12  # while streaming, what frames and the rest may take beside the emulator
 SYNC_TIMEOUT = 0.15  # longest a synchronized update (mode 2026) may hold frames back
 RESIZE_DEBOUNCE = 0.12
+CLOSE_TIMEOUT = 3.0
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0)
 STABLE_AFTER = 10.0  # a session that lived this long resets the backoff
 LEAVE_KEY = "ctrl+right_square_bracket"
@@ -234,10 +236,15 @@ class TerminalView(Widget, can_focus=True):
     def on_mount(self) -> None:
         self.run_worker(self._feed_loop(), group="terminal-feed", exit_on_error=False)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
         for handle in (self._frame_handle, self._resize_handle):
             if handle is not None:
                 handle.cancel()
+        # Close the socket here: a cancelled worker would leave it half closed.
+        channel, self._connector = self._channel, None
+        if channel is not None:
+            with contextlib.suppress(OrbError, asyncio.TimeoutError):
+                await asyncio.wait_for(channel.close(), CLOSE_TIMEOUT)
 
     def on_resize(self, event: events.Resize) -> None:
         cols, rows = event.size.width, event.size.height
@@ -280,6 +287,8 @@ class TerminalView(Widget, can_focus=True):
                 closed = TerminalClosed(None, str(error))
             except OrbError as error:
                 closed = TerminalClosed(None, str(error))
+            if closed.by_client or self._connector is None:
+                return
             if closed.code == 1000:
                 await self._wait_for_enter(closed.describe())
                 failures = 0
@@ -311,6 +320,7 @@ class TerminalView(Widget, can_focus=True):
             self._outgoing.get_nowait()
         # A new connection is a new shell: start from a clean screen.
         self._backlog.clear()
+        self._room.set()
         self.screen_model.reset()
         self.history_offset = 0
         self._selection = None
