@@ -155,11 +155,14 @@ class OrbApp(App[int]):
         if len(self.screen_stack) > 2 or not isinstance(self.screen, MainScreen):
             self.pop_screen()
             return
-        editor = self.screen.query("#config-editor").first()
-        confirm = getattr(editor, "confirm_leave", None)
-        if confirm is not None and not await confirm():
-            return
-        self.exit(0)
+        # in a worker: the editor's question needs the message loop free to get its answer
+        self.run_worker(self._quit_when_editor_agrees(), group="quit", exclusive=True)
+
+    async def _quit_when_editor_agrees(self) -> None:
+        editors = self.screen.query("#config-editor")  # absent until the Config tab is first opened
+        confirm = getattr(editors.first(), "confirm_leave", None) if editors else None
+        if confirm is None or await confirm():
+            self.exit(0)
 
     def action_org_screen(self, name: str) -> None:
         """Open the Keys, Webhooks, Usage or Profiles screen."""
