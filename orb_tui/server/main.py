@@ -114,6 +114,8 @@ def run_server(host: str, port: int, state_dir: Path, *, sandbox: bool | None = 
     config = uvicorn.Config(
         create_app(state), ws="websockets-sansio", ws_per_message_deflate=False,
         log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="on",
+        # outlast clients' idle expiry (httpx: 5 s), so a reused connection is never closed under a request
+        timeout_keep_alive=30,
     )  # fmt: skip
     server = _make_server(config, url_for(sock, host), state)
     try:
