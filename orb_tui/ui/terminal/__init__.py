@@ -1,1 +1,1 @@
-"""Package."""
+"""The terminal: emulator, renderer, key encoding and the TerminalView widget."""
