@@ -164,7 +164,7 @@ async def throughput(
     probe.arm("END-42")
     started, started_cpu = time.perf_counter(), time.process_time()
     await pilot.press("enter")
-    painted = await painted_after_feed(pilot, app, probe, timeout=600)
+    painted = await painted_after_feed(pilot, app, probe, timeout=300)
     cpu = time.process_time() - started_cpu
     if painted is None:
         raise SystemExit("the end of the file never reached the screen")
@@ -187,7 +187,7 @@ async def key_to_wire(pilot: Pilot[None], view: TerminalView, samples: int) -> l
         before = len(sent_at)
         pressed = time.perf_counter()
         await pilot.press("x")
-        await until(pilot, lambda n=before: len(sent_at) > n, 5)  # type: ignore[misc]
+        await until(pilot, lambda n=before: len(sent_at) > n, 5)
         delays.append(sent_at[before] - pressed)
         await pilot.pause(0.01)
     await pilot.press("backspace")  # the flood ignores them, but keep the line tidy
@@ -199,7 +199,7 @@ async def local_key_to_paint(pilot: Pilot[None], app: BenchApp, samples: int) ->
     for index in range(samples):
         pressed = time.perf_counter()
         await pilot.press("shift+pageup" if index % 2 == 0 else "shift+pagedown")
-        await until(pilot, lambda t=pressed: first_after(app.paints, t) is not None, 5)  # type: ignore[misc]
+        await until(pilot, lambda t=pressed: first_after(app.paints, t) is not None, 5)
         painted = first_after(app.paints, pressed)
         if painted is not None:
             delays.append(painted - pressed)
@@ -246,6 +246,8 @@ async def run(size: int, samples: int) -> None:
                 await wait_prompt(pilot, view)
                 probe = Probe(view)
                 runs = [await throughput(pilot, app, probe, len(payload)) for _ in range(REPEAT)]
+                after = raw_rate(payload)  # again, in case the machine's load changed meanwhile
+                raw = (max(raw[0], after[0]), max(raw[1], after[1]))
                 widget, widget_cpu = max(r[0] for r in runs), max(r[1] for r in runs)
                 print(
                     f"payload {len(payload) / 1e6:.1f} MB of word lines, {COLUMNS}x{LINES}, best of {REPEAT}"
