@@ -43,6 +43,11 @@ def _main(app: OrbApp) -> DOMNode | None:
     return None
 
 
+def _open_screen(cls: type, app: OrbApp) -> DOMNode | None:
+    """The org screen of this type, when it is open (its actions only make sense there)."""
+    return next((s for s in app.screen_stack if isinstance(s, cls)), None)
+
+
 def _in_main(cls_path: str) -> Callable[[OrbApp], DOMNode | None]:
     def find(app: OrbApp) -> DOMNode | None:
         screen = _main(app)
@@ -58,10 +63,13 @@ def _in_main(cls_path: str) -> Callable[[OrbApp], DOMNode | None]:
 
 def commands(app: OrbApp) -> Iterator[Command]:
     """Every command of the app, grouped: app-wide, main screen, then per-widget."""
+    from orb_tui.ui.config_editor import ConfigEditor
     from orb_tui.ui.screens.main import MainScreen
+    from orb_tui.ui.screens.org_base import org_binding_groups
     from orb_tui.ui.widgets.agents_tab import AgentsTab
     from orb_tui.ui.widgets.build_tab import BuildTab
     from orb_tui.ui.widgets.computer_table import ComputerTable
+    from orb_tui.ui.widgets.exec_tab import HistoryInput
 
     groups: list[tuple[str, list[Binding], Callable[[OrbApp], DOMNode | None]]] = [
         ("Everywhere", _bindings(type(app).BINDINGS), lambda a: a),
@@ -69,7 +77,11 @@ def commands(app: OrbApp) -> Iterator[Command]:
         ("Computers table", _bindings(ComputerTable.BINDINGS), _in_main("ComputerTable")),
         ("Agents tab", _bindings(AgentsTab.BINDINGS), _in_main("AgentsTab")),
         ("Build tab", _bindings(BuildTab.BINDINGS), _in_main("BuildTab")),
+        ("Exec tab", _bindings(HistoryInput.BINDINGS), _in_main("HistoryInput")),
+        ("Config tab", _bindings(ConfigEditor.BINDINGS), _in_main("ConfigEditor")),
     ]
+    for title, bindings, screen_cls in org_binding_groups():
+        groups.append((title, bindings, partial(_open_screen, screen_cls)))
     for group, bindings, target in groups:
         for binding in bindings:
             yield Command(group, binding, target)

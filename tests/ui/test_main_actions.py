@@ -120,6 +120,12 @@ async def test_help_lists_every_binding(make_test_app: Any) -> None:
             "agent-wake",
             "build-search",
             "sort-computers",
+            "exec-history-previous",
+            "config-save",
+            "config-external-editor",
+            "config-quick-edit",
+            "new-key",
+            "revoke-key",
         ):
             assert binding_id in ids, binding_id
         await pilot.press("escape")
