@@ -79,12 +79,14 @@ class Probe:
     def __init__(self, view: TerminalView) -> None:
         self.marker: str | None = None
         self.fed_at: float | None = None
+        self.tail = ""
         self.flushes: list[float] = []
         feed, flush = view.screen_model.feed, view._flush_frame
 
         def timed_feed(data: str) -> None:
             feed(data)
-            if self.marker and self.fed_at is None and self.marker in data:
+            seen, self.tail = self.tail + data, data[-16:]  # a marker may straddle two slices
+            if self.marker and self.fed_at is None and self.marker in seen:
                 self.fed_at = time.perf_counter()
 
         def timed_flush() -> None:
@@ -95,7 +97,7 @@ class Probe:
         view._flush_frame = timed_flush  # type: ignore[method-assign]
 
     def arm(self, marker: str) -> None:
-        self.marker, self.fed_at = marker, None
+        self.marker, self.fed_at, self.tail = marker, None, ""
 
 
 def first_after(times: list[float], moment: float) -> float | None:
