@@ -39,6 +39,8 @@ class OrbApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", id="help"),
         Binding("q", "back_or_quit", "Quit", id="back-or-quit"),
+        # declaring any palette binding drops Textual's own ctrl+p, so both are declared here
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True, id="palette"),
         Binding("colon", "command_palette", "Commands", show=False, id="command-palette"),
         Binding("K", "org_screen('keys')", "Keys", id="keys-screen"),
         Binding("W", "org_screen('webhooks')", "Webhooks", id="webhooks-screen"),
@@ -149,6 +151,13 @@ class OrbApp(App[int]):
         """Show every binding."""
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """In the terminal, ctrl+p is bash's previous-history key, not the command palette."""
+        # by name: importing the terminal widget here would load it before its tab is opened
+        if action == "command_palette" and type(self.focused).__name__ == "TerminalView":
+            return False
+        return super().check_action(action, parameters)
 
     async def action_back_or_quit(self) -> None:
         """Close the top screen; on the main screen, quit (after the config editor agrees)."""

@@ -46,7 +46,6 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Id", style="dim")
         for command in commands(app):
             table.add_row(command.key(app), command.title, command.group, command.binding.id or "")
-        table.add_row("ctrl+p, :", "Command palette", "Everywhere", "")
         table.add_row("ctrl+]", "Leave the terminal", "Terminal tab", "")
         return table
 
