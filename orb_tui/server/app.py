@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orb_tui import __version__
+from orb_tui.server.answers import ERROR_WHEN
 from orb_tui.server.errors import ApiProblem, too_large
 from orb_tui.server.routes_account import router as account_routes
 from orb_tui.server.routes_computers import router as computer_routes
@@ -25,6 +26,7 @@ log = logging.getLogger("orb_tui.server")
 
 JSON_LIMIT = 1 << 20
 CONFIG_LIMIT = 256 << 10
+PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 FIELD_HINTS = {
     "name": "must be 1-63 characters of letters, digits, '.', '_' or '-'",
@@ -54,7 +56,31 @@ def create_app(state: ServerState) -> FastAPI:
     app.include_router(computer_routes(state))
     app.include_router(runtime_routes(state))
     app.include_router(terminal_routes(state))
+    _problem_for_validation_errors(app)
     return app
+
+
+def _problem_for_validation_errors(app: FastAPI) -> None:
+    """Make `/openapi.json` say what a 422 really is here: FastAPI documents its own
+    `{"detail": [...]}` shape, but `validation_problem` answers `{"error", "message"}`."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            doc = get_openapi(title=app.title, version=app.version, routes=app.routes)
+            schemas = doc.get("components", {}).get("schemas", {})
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            for operation in (op for path in doc["paths"].values() for op in path.values()):
+                if "422" in operation.get("responses", {}):
+                    operation["responses"]["422"] = {
+                        "description": ERROR_WHEN[422],
+                        "content": {"application/json": {"schema": PROBLEM_REF}},
+                    }
+            app.openapi_schema = doc
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def problem_response(problem: ApiProblem) -> JSONResponse:

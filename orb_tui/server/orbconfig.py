@@ -138,9 +138,30 @@ def parse_toml(text: str) -> dict[str, Any]:
         raise bad_request(f"invalid TOML {where}: {reason}") from exc
 
 
+def _nul_at(value: object, where: str) -> str | None:
+    """The dotted key of the first string under `value` holding a NUL (TOML's `\\u0000`), if any."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    items: list[tuple[str, object]] = []
+    if isinstance(value, dict):
+        items = [(str(key), item) for key, item in value.items()]
+        if any("\x00" in key for key, _ in items):
+            return where or "a key"
+    elif isinstance(value, list):
+        items = [(f"[{index}]", item) for index, item in enumerate(value)]
+    for key, item in items:
+        inner = f"{where}{key}" if key.startswith("[") or not where else f"{where}.{key}"
+        if (found := _nul_at(item, inner)) is not None:
+            return found
+    return None
+
+
 def parse_config(text: str) -> OrbConfig:
     """Parse and check an orb.toml; raises `ApiProblem` (400 syntax, 422 schema)."""
     raw = parse_toml(text)
+    # strings end up in argv, env and paths, none of which can hold a NUL byte
+    if (where := _nul_at(raw, "")) is not None:
+        raise invalid(where, "must not contain a NUL character")
     return OrbConfig(raw=raw, agent=_agent(raw), build=_build(raw), expose=_expose(raw))
 
 

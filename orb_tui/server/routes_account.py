@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from orb_tui.server import answers as a
 from orb_tui.server import auth
 from orb_tui.server.deps import OrgId
 from orb_tui.server.errors import conflict, invalid, not_found, unauthorized
@@ -26,7 +27,8 @@ def router(state: ServerState) -> APIRouter:
     api = APIRouter()
     store = state.store
 
-    @api.post("/api/v1/auth/register", status_code=201, tags=["auth"])
+    @api.post("/api/v1/auth/register", status_code=201, tags=["auth"],
+              **a.documented(a.Registered, 400, 409, 413, 422, status=201))  # fmt: skip
     def register(body: RegisterBody) -> dict[str, Any]:
         key = auth.new_register_key()
         try:
@@ -37,7 +39,7 @@ def router(state: ServerState) -> APIRouter:
             raise conflict(f"{body.email} is already registered; log in with its key") from None
         return {"tenant_id": org_id, "api_key": key}
 
-    @api.post("/api/v1/auth/login", tags=["auth"])
+    @api.post("/api/v1/auth/login", tags=["auth"], **a.documented(a.Token, 400, 401, 413, 422))
     def login(body: LoginBody) -> dict[str, Any]:
         key = state.auth.key_for(body.api_key)
         if key is None:
@@ -45,44 +47,48 @@ def router(state: ServerState) -> APIRouter:
         token = auth.issue_token(state.auth.secret, key.org_id, key.id)
         return {"token": token, "expires_in": auth.TOKEN_LIFETIME}
 
-    @api.post("/v1/keys", status_code=201, tags=["keys"])
+    @api.post("/v1/keys", status_code=201, tags=["keys"],
+              **a.documented(a.KeyCreated, 400, 401, 413, 422, status=201))  # fmt: skip
     def create_key(body: KeyBody, org_id: OrgId) -> dict[str, Any]:
         secret = auth.new_org_key()
         row = store.add_key(org_id, body.name, auth.hash_key(secret), auth.key_prefix(secret))
         return {**key_json(row), "api_key": secret}
 
-    @api.get("/v1/keys", tags=["keys"])
+    @api.get("/v1/keys", tags=["keys"], **a.documented(a.KeyList, 401))
     def list_keys(org_id: OrgId) -> dict[str, Any]:
         return {"keys": [key_json(row) for row in store.list_keys(org_id)]}
 
-    @api.delete("/v1/keys/{key_id}", tags=["keys"])
+    @api.delete("/v1/keys/{key_id}", tags=["keys"], **a.documented(a.KeyRevoked, 401, 404, 413))
     def revoke_key(key_id: str, org_id: OrgId) -> dict[str, Any]:
         if not store.revoke_key(org_id, key_id):
             raise not_found("key", key_id[:36])
         return {"key_id": key_id, "revoked": True}
 
-    @api.post("/v1/webhooks", status_code=201, tags=["webhooks"])
+    @api.post("/v1/webhooks", status_code=201, tags=["webhooks"],
+              **a.documented(a.WebhookCreated, 400, 401, 413, 422, status=201))  # fmt: skip
     def create_webhook(body: WebhookBody, org_id: OrgId) -> dict[str, Any]:
         row = store.add_webhook(org_id, body.url, body.events, secrets.token_hex(32))
         return {**webhook_json(row), "secret": row.secret}
 
-    @api.get("/v1/webhooks", tags=["webhooks"])
+    @api.get("/v1/webhooks", tags=["webhooks"], **a.documented(a.WebhookList, 401))
     def list_webhooks(org_id: OrgId) -> dict[str, Any]:
         return {"webhooks": [webhook_json(row) for row in store.list_webhooks(org_id)]}
 
-    @api.delete("/v1/webhooks/{webhook_id}", tags=["webhooks"])
+    @api.delete("/v1/webhooks/{webhook_id}", tags=["webhooks"],
+                **a.documented(a.Deleted, 401, 404, 413))  # fmt: skip
     def delete_webhook(webhook_id: str, org_id: OrgId) -> dict[str, Any]:
         if not store.delete_webhook(org_id, webhook_id):
             raise not_found("webhook", webhook_id[:36])
         return {"id": webhook_id, "deleted": True}
 
-    @api.get("/v1/webhooks/{webhook_id}/deliveries", tags=["webhooks"])
+    @api.get("/v1/webhooks/{webhook_id}/deliveries", tags=["webhooks"],
+             **a.documented(a.DeliveryList, 401, 404))  # fmt: skip
     def list_deliveries(webhook_id: str, org_id: OrgId) -> dict[str, Any]:
         if store.get_webhook(org_id, webhook_id) is None:
             raise not_found("webhook", webhook_id[:36])
         return {"deliveries": [delivery_json(row) for row in store.list_deliveries(webhook_id)]}
 
-    @api.get("/v1/usage", tags=["usage"])
+    @api.get("/v1/usage", tags=["usage"], **a.documented(a.Usage, 401, 422))
     def usage(org_id: OrgId, start: str | None = None, end: str | None = None) -> dict[str, Any]:
         hi = _time_param("end", end)
         hi = time.time() if hi is None else hi

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from orb_tui.server import answers as a
 from orb_tui.server.deps import OrgId, computer_or_404
 from orb_tui.server.errors import conflict, invalid, not_found
 from orb_tui.server.orbconfig import OrbConfig, stored_config
@@ -42,7 +43,8 @@ def router(state: ServerState) -> APIRouter:
     api = APIRouter(tags=["runtime"])
     store, runtime = state.store, state.runtime
 
-    @api.post("/v1/computers/{computer_id}/exec")
+    @api.post("/v1/computers/{computer_id}/exec",
+              **a.documented(a.ExecResult, 400, 401, 404, 409, 413, 422, 503))  # fmt: skip
     async def exec_command(computer_id: str, body: ExecBody, org_id: OrgId) -> dict[str, Any]:
         computer_or_404(state, org_id, computer_id)
         async with refusals():
@@ -51,7 +53,8 @@ def router(state: ServerState) -> APIRouter:
             )
         return asdict(outcome)
 
-    @api.post("/v1/computers/{computer_id}/build")
+    @api.post("/v1/computers/{computer_id}/build",
+              **a.documented(a.Build, 401, 404, 409, 413, 503))  # fmt: skip
     async def build(computer_id: str, org_id: OrgId) -> dict[str, Any]:
         plan = config_of(computer_or_404(state, org_id, computer_id)).build
         started = time.time()
@@ -74,12 +77,13 @@ def router(state: ServerState) -> APIRouter:
         store.add_build(computer_id, str(answer["build_id"]), started, answer)
         return answer
 
-    @api.get("/v1/computers/{computer_id}/builds")
+    @api.get("/v1/computers/{computer_id}/builds", **a.documented(a.BuildList, 401, 404))
     def list_builds(computer_id: str, org_id: OrgId) -> dict[str, Any]:
         computer_or_404(state, org_id, computer_id)
         return {"builds": store.list_builds(computer_id)}
 
-    @api.post("/v1/computers/{computer_id}/agents")
+    @api.post("/v1/computers/{computer_id}/agents",
+              **a.documented(a.Deployed, 401, 404, 409, 413, 422, 503))  # fmt: skip
     async def deploy(computer_id: str, org_id: OrgId) -> dict[str, Any]:
         config = config_of(computer_or_404(state, org_id, computer_id))
         a = config.agent
@@ -94,19 +98,21 @@ def router(state: ServerState) -> APIRouter:
         return {"computer_id": computer_id, "deployed": len(infos),
                 "agents": [{"pid": info.pid, "port": info.port} for info in infos]}  # fmt: skip
 
-    @api.get("/v1/computers/{computer_id}/agents")
+    @api.get("/v1/computers/{computer_id}/agents", **a.documented(a.AgentList, 401, 404))
     async def list_agents(computer_id: str, org_id: OrgId) -> dict[str, Any]:
         computer_or_404(state, org_id, computer_id)
         return {"agents": [agent_json(info) for info in runtime.agents(computer_id)]}
 
-    @api.post("/v1/computers/{computer_id}/agents/demote")
+    @api.post("/v1/computers/{computer_id}/agents/demote",
+              **a.documented(a.Demoted, 400, 401, 404, 409, 413, 422))  # fmt: skip
     async def demote(computer_id: str, body: PortBody, org_id: OrgId) -> dict[str, Any]:
         computer_or_404(state, org_id, computer_id)
         async with _agent_errors(body.port):
             checkpoint_dir = await runtime.demote(computer_id, body.port)
         return {"status": "demoted", "checkpoint_dir": checkpoint_dir}
 
-    @api.post("/v1/computers/{computer_id}/agents/promote")
+    @api.post("/v1/computers/{computer_id}/agents/promote",
+              **a.documented(a.Promoted, 400, 401, 404, 409, 413, 422))  # fmt: skip
     async def promote(computer_id: str, body: PortBody, org_id: OrgId) -> dict[str, Any]:
         computer_or_404(state, org_id, computer_id)
         async with _agent_errors(body.port):

@@ -53,6 +53,14 @@ class ExecBody(_Body):
     command: Annotated[str, Field(min_length=1, max_length=128 * 1024)]
     timeout: Annotated[float, Field(ge=1, le=600)] = 30.0
 
+    @field_validator("command")
+    @classmethod
+    def _no_nul(cls, value: str) -> str:
+        # an argv cannot carry a NUL byte: the spawn would fail with a ValueError, a 500
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL character")
+        return value
+
 
 class WebhookBody(_Body):
     """`POST /v1/webhooks`."""
