@@ -44,6 +44,10 @@ M = TypeVar("M")
 BUILD_TIMEOUT = 600.0
 EXEC_DEFAULT_TIMEOUT = 30.0  # the server's default when the body has no `timeout`
 _CONFIG_TEXT_KEYS = ("config", "toml", "raw", "content", "text")
+_CONFIG_TEXT_TYPES = frozenset(
+    {"", "application/toml", "text/toml", "text/x-toml", "application/x-toml", "text/plain",
+     "application/octet-stream"}
+)  # fmt: skip
 
 
 def _utc_text(moment: datetime) -> str:
@@ -207,6 +211,12 @@ class OrbClient:
     def _config_text(self, response: httpx.Response, body: bytes) -> str | None:
         kind = response.headers.get("content-type", "")
         if "json" not in kind:
+            if kind.split(";")[0].strip().lower() not in _CONFIG_TEXT_TYPES:
+                # a proxy's or captive portal's page must not be taken for orb.toml (and saved)
+                raise ProtocolError(
+                    "the server answered with something that is not the config "
+                    f"({response.status_code}, {kind})"
+                )
             return body.decode("utf-8", errors="replace")
         data = self._core.decode(response, body)  # the cloud may wrap it; tolerate that
         if data is None or isinstance(data, str):

@@ -258,7 +258,12 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None  # an HTTP date: rare enough to ignore
 
 
-def _sentence(status: int, code: str, message: str, subject: str | None) -> str:
+def _sentence(
+    status: int, code: str, message: str, subject: str | None, retry_after: float | None = None
+) -> str:
+    if retry_after is not None:  # the server said when: that is what a person needs to know
+        wait = f"try again in {retry_after:g} s"
+        return f"{message or 'too many requests'}; {wait} ({status})"
     if message:
         text = message
     elif status == 404 and subject:
@@ -293,8 +298,9 @@ def error_from_response(
         secrets: strings (the API key) that must not appear in the message.
     """
     code, message = _error_fields(body)
-    text = redact(_sentence(status, code, message, subject), secrets)
     cls = error_class(status)
+    retry_after = _retry_after(headers or {}) if cls is RateLimited else None
+    text = redact(_sentence(status, code, message, subject, retry_after), secrets)
     if cls is RateLimited:
-        return RateLimited(text, status=status, code=code, retry_after=_retry_after(headers or {}))
+        return RateLimited(text, status=status, code=code, retry_after=retry_after)
     return cls(text, status=status, code=code)
