@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -13,6 +14,7 @@ from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist
+from textual.worker import Worker
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import Agent, AgentState, Computer
@@ -87,6 +89,10 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
         self.computer: Computer | None = None
         self.agents: list[Agent] = []
         self._shown: dict[str, tuple[str, ...]] = {}
+        self._fetching: Worker[None] | None = None
+        self._fetching_id: str | None = None
+        self._failures = 0
+        self._retry_at = 0.0
 
     def compose(self) -> ComposeResult:
         table: DataTable[str | Text] = DataTable(id="agents-table", cursor_type="row")
@@ -108,6 +114,7 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
         changed = (computer and computer.id) != (self.computer and self.computer.id)
         self.computer = computer
         if changed:
+            self._failures, self._retry_at = 0, 0.0
             self.table.clear()
             self._shown = {}
             self.agents = []
@@ -118,12 +125,20 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
     def _note(self, text: str) -> None:
         self.query_one("#agents-note", Static).update(text)
 
-    @work(exclusive=True, group="agents", exit_on_error=False)
-    async def refresh_agents(self) -> None:
-        """Fetch the agents of the selected computer."""
+    def refresh_agents(self) -> None:
+        """Fetch the agents of the selected computer, unless a fetch for it is under way or
+        failures asked to wait (a slow or failing server is not asked again at every poll)."""
         computer = self.computer
-        if computer is None:
+        if computer is None or time.monotonic() < self._retry_at:
             return
+        fetching = self._fetching
+        if fetching is not None and not fetching.is_finished and self._fetching_id == computer.id:
+            return
+        self._fetching_id = computer.id
+        self._fetching = self._fetch_agents(computer)
+
+    @work(exclusive=True, group="agents", exit_on_error=False)
+    async def _fetch_agents(self, computer: Computer) -> None:
         try:
             agents = await client_of(self).list_agents(computer.id)
         except OrbError as exc:
@@ -135,6 +150,7 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
         if self.computer is None or message.computer_id != self.computer.id:
             return
         self.agents = message.agents
+        self._failures, self._retry_at = 0, 0.0
         self._render_rows(message.agents)
         count = len(message.agents)
         self._note(
@@ -145,7 +161,11 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
 
     def on_agents_failed(self, message: AgentsFailed) -> None:
         if self.computer is not None and message.computer_id == self.computer.id:
-            self._note(f"Agents unavailable: {message.error}")
+            self._failures += 1
+            interval = orb_app(self).settings.poll_interval
+            delay = min(interval * 15, interval * 2 ** (self._failures - 1))
+            self._retry_at = time.monotonic() + delay
+            self._note(f"Agents unavailable: {message.error} · retrying in {delay:.1f} s")
 
     def _render_rows(self, agents: list[Agent]) -> None:
         now = datetime.now(timezone.utc)
@@ -160,7 +180,9 @@ class AgentsTab(ReportsWorkerErrors, Vertical):
                 continue
             for index, (column, _) in enumerate(AGENT_COLUMNS):
                 if old[index] != values[index]:
-                    table.update_cell(key, column, self._cell(index, values[index]))
+                    # a longer state ("checkpointed" after "running") widens its column
+                    cell = self._cell(index, values[index])
+                    table.update_cell(key, column, cell, update_width=True)
         self._shown = want
 
     @staticmethod
