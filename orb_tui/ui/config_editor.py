@@ -131,6 +131,8 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         self._loaded = False
         self._checked: str | None = None
         self._timer: Timer | None = None
+        self._sent: dict[str, str] = {}
+        """The last text uploaded per target, whether or not its answer arrived."""
 
     def compose(self) -> ComposeResult:
         yield Static("select a computer to edit its orb.toml", id="config-header", markup=False)
@@ -345,13 +347,16 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             return
         try:
             current = await self._current(target)
-            if current != base and not await self._resolve_conflict(target, current, text):
+            # the saved text may be ours: an earlier upload whose answer was lost got through
+            conflict = current not in (base, text, self._sent.get(target.key))
+            if conflict and not await self._resolve_conflict(target, current, text):
                 return
             summary = None
             if target.path is not None:
                 mode = target.path.stat().st_mode & 0o777 if target.path.exists() else 0o644
                 write_atomic(target.path, text, mode=mode)
             else:
+                self._sent[target.key] = text
                 upload = await client_of(self).upload_config(target.computer_id, text)
                 summary = upload.summary
         except (OrbError, OSError) as exc:

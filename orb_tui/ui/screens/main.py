@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input
 
-from orb_tui.api.errors import OrbError
+from orb_tui.api.errors import NotFound, OrbError
 from orb_tui.api.models import Computer, ComputerList
 from orb_tui.ui.messages import ComputerChanged, ComputersFailed, ComputersLoaded
 from orb_tui.ui.widgets.agents_tab import AgentsTab
@@ -296,6 +296,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         """Ask the server to delete `computer`."""
         try:
             await client_of(self).delete_computer(computer.id)
+        except NotFound:  # gone already (an earlier try whose answer was lost): that was the aim
+            self.post_message(ComputerChanged(f"deleted {computer.name}: it was already gone"))
+            return
         except OrbError as exc:
             self.post_message(ComputerChanged(f"could not delete {computer.name}: {exc}", ok=False))
             return
