@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import time
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App
@@ -12,15 +13,28 @@ from textual.command import Provider
 from orb_tui.config.credentials import mask_key
 from orb_tui.config.paths import Paths
 from orb_tui.config.settings import ConfigProblem, Endpoint, Settings, resolve_endpoint
+from orb_tui.ui import guard
 from orb_tui.ui.palette import ActionsProvider
 from orb_tui.ui.screens.help import HelpScreen
 from orb_tui.ui.screens.main import MainScreen
+from orb_tui.ui.widgets.base import plain_words
+from orb_tui.ui.widgets.tls_warning import TlsWarning
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import httpx
+    from textual.app import SystemCommand
+    from textual.screen import Screen
 
     from orb_tui.api.client import OrbClient
     from orb_tui.ui.background import BackgroundClient
+
+REPEAT_QUIET = 5.0
+"""Seconds during which the same unexpected error is logged again but not shown again."""
+HIDDEN_SYSTEM_COMMANDS = {"Keys", "Quit"}
+"""Textual's palette entries that clash with ours: its "Keys" panel beside our Keys screen, and a
+"Quit" that would skip the config editor's question about unsaved edits."""
 
 ORG_SCREENS = {
     "keys": ("orb_tui.ui.screens.keys", "KeysScreen"),
@@ -58,6 +72,7 @@ class OrbApp(App[int]):
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
     ) -> None:
+        guard.install()
         super().__init__()
         self.request_timeout = timeout
         self.settings = settings
@@ -72,6 +87,7 @@ class OrbApp(App[int]):
         self.background: BackgroundClient | None = None
         """A second client on its own thread, for polls whose answers are big to parse."""
         self.connecting = endpoint is not None and bool(endpoint.api_key)
+        self._last_unexpected: tuple[str, float] = ("", 0.0)
 
     def _open_clients(self, endpoint: Endpoint | None) -> None:
         from orb_tui.api.client import OrbClient
@@ -128,6 +144,48 @@ class OrbApp(App[int]):
         mode = " · read-only" if self.read_only else ""
         self.sub_title = f"{profile} · {endpoint.api_url} · {mask_key(endpoint.api_key)}{mode}"
 
+    def report_unexpected(self, error: Exception, where: str) -> None:
+        """Log `error` (keys redacted) and say in plain words that something failed; go on running."""
+        secrets = self._secrets()
+        guard.write_log(self.paths.log_file, where, error, secrets)
+        words = guard.redact(plain_words(error), secrets)
+        now = time.monotonic()
+        last, at = self._last_unexpected
+        self._last_unexpected = (words, now)
+        if words == last and now - at < REPEAT_QUIET:
+            return
+        self.notify(
+            f"Something went wrong ({words}). The console keeps running; "
+            f"the details are in {self.paths.log_file}.",
+            title="unexpected error",
+            severity="error",
+            timeout=10,
+            markup=False,
+        )
+
+    def _secrets(self) -> list[str | None]:
+        keys = [self.endpoint.api_key if self.endpoint else None]
+        if self.client is not None:
+            keys.append(self.client.api_key)
+        return keys
+
+    def _handle_exception(self, error: Exception) -> None:
+        # The last net, for what runs outside a message handler (timers, workers that exit on
+        # error, rendering): once the console is up it reports and goes on; before, Textual exits.
+        if self.is_running and self.screen_stack:
+            try:
+                self.report_unexpected(error, "a background task")
+                return
+            except Exception:  # reporting failed too: fall back to Textual's exit
+                pass
+        super()._handle_exception(error)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """Textual's palette entries, without those that clash with the console's own."""
+        for command in super().get_system_commands(screen):
+            if command.title not in HIDDEN_SYSTEM_COMMANDS:
+                yield command
+
     def refuse_if_read_only(self, what: str) -> bool:
         """In read-only mode: say `what` is refused and return True; otherwise False."""
         if self.read_only:
@@ -145,6 +203,9 @@ class OrbApp(App[int]):
         if old_background is not None:
             await old_background.aclose()
         self._show_endpoint()
+        for screen in self.screen_stack:
+            for warning in screen.query(TlsWarning):
+                warning.show_for(endpoint)
         self._poll_now()
 
     def action_help(self) -> None:
@@ -153,9 +214,10 @@ class OrbApp(App[int]):
             self.push_screen(HelpScreen())
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """In the terminal, ctrl+p is bash's previous-history key, not the command palette."""
+        """In the terminal every key is the shell's (ctrl+p is bash's previous-history key), so
+        no app binding is offered there."""
         # by name: importing the terminal widget here would load it before its tab is opened
-        if action == "command_palette" and type(self.focused).__name__ == "TerminalView":
+        if type(self.focused).__name__ == "TerminalView" and action in _OWN_ACTIONS:
             return False
         return super().check_action(action, parameters)
 
@@ -165,12 +227,19 @@ class OrbApp(App[int]):
             self.pop_screen()
             return
         # in a worker: the editor's question needs the message loop free to get its answer
-        self.run_worker(self._quit_when_editor_agrees(), group="quit", exclusive=True)
+        self.run_worker(
+            self._quit_when_editor_agrees(), group="quit", exclusive=True, exit_on_error=False
+        )
 
     async def _quit_when_editor_agrees(self) -> None:
         editors = self.screen.query("#config-editor")  # absent until the Config tab is first opened
         confirm = getattr(editors.first(), "confirm_leave", None) if editors else None
-        if confirm is None or await confirm():
+        try:
+            agreed = confirm is None or await confirm()
+        except Exception as exc:  # the question failed: say so and stay, the edits are on disk
+            self.report_unexpected(exc, "the question before quitting")
+            return
+        if agreed:
             self.exit(0)
 
     def action_org_screen(self, name: str) -> None:
@@ -182,6 +251,11 @@ class OrbApp(App[int]):
             self.notify(f"The {name} screen is not installed.", severity="warning")
             return
         self.push_screen(screen_cls())
+
+
+_OWN_ACTIONS = {
+    binding.action.split("(")[0] for binding in OrbApp.BINDINGS if isinstance(binding, Binding)
+}
 
 
 def make_app(

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -38,6 +38,8 @@ from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app
 
 VALIDATE_DELAY = 0.25
 """Seconds of quiet typing before the buffer is checked again."""
+NARROW_EDITOR = 100
+"""Below this many columns the problems sit under the editor instead of beside it."""
 
 
 class ConfigEditor(ReportsWorkerErrors, Widget):
@@ -52,6 +54,9 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
     ConfigEditor #config-side { width: 40%; max-width: 56; min-width: 24; }
     ConfigEditor #config-problems { height: 1fr; }
     ConfigEditor #config-summary { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
+    ConfigEditor.-narrow #config-body { layout: vertical; }
+    ConfigEditor.-narrow #config-side { width: 100%; max-width: 100%; height: auto; max-height: 7; }
+    ConfigEditor.-narrow #config-problems { height: auto; max-height: 5; }
     """
     BINDINGS = [  # noqa: RUF012
         Binding("ctrl+s", "save", "Save", id="config-save"),
@@ -141,6 +146,9 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             with Vertical(id="config-side"):
                 yield ProblemList(id="config-problems")
                 yield Static("", id="config-summary", markup=False)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.width < NARROW_EDITOR, "-narrow")
 
     def notify(
         self,

@@ -116,7 +116,8 @@ async def test_build_runs_shows_steps_and_searches(
         await until(pilot, lambda: tab.running_since is None, timeout=30)
         assert "Build failed" in text_of(status)
         steps = list(tab.query(Collapsible))
-        assert [s.title for s in steps][1].startswith("✖ sleep 0.4")
+        assert [s.title for s in steps][1].startswith("✖ exit 3")
+        assert "sleep 0.4" in steps[1].title
         assert "exit 3" in steps[1].title and "exit 0" in steps[0].title
         assert steps[0].collapsed and not steps[1].collapsed
         await pilot.press("b")

@@ -23,7 +23,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: 76; max-width: 100%; height: 90%; border: thick $primary; background: $surface;
+        width: 86; max-width: 100%; height: 90%; border: thick $primary; background: $surface;
         padding: 0 1;
     }
     """
@@ -39,7 +39,7 @@ class HelpScreen(ModalScreen[None]):
 
     def _table(self) -> Table:
         app = cast("OrbApp", self.app)
-        table = Table(title="orb-tui keys", expand=True, show_edge=False)
+        table = Table(title="orb-tui keys · Esc closes", expand=True, show_edge=False)
         table.add_column("Key", style="bold cyan", no_wrap=True)
         table.add_column("Action")
         table.add_column("Where", style="dim")

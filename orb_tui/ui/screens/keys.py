@@ -16,6 +16,7 @@ from orb_tui.api.errors import OrbError
 from orb_tui.api.models import ApiKey, CreatedKey
 from orb_tui.ui.screens.org_base import OnceDialog, OrgDialog, OrgScreen, when
 from orb_tui.ui.widgets.dialogs import ConfirmDialog
+from orb_tui.ui.widgets.tls_warning import TlsWarning
 
 if TYPE_CHECKING:
     from orb_tui.api.client import OrbClient
@@ -94,11 +95,12 @@ class KeysScreen(OrgScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield TlsWarning()
         with Vertical(classes="org-screen-body"):
             yield Static(self.heading(), classes="org-screen-heading", id="keys-heading")
             yield DataTable(id="keys-table", cursor_type="row", zebra_stripes=True)
             yield Static("", classes="org-screen-status", id="keys-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "API keys"

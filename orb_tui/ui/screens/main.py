@@ -21,12 +21,21 @@ from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app, pla
 from orb_tui.ui.widgets.computer_table import ComputerTable, TableData, table_data
 from orb_tui.ui.widgets.computer_tabs import ComputerTabs
 from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog, NewComputer
-from orb_tui.ui.widgets.status_line import StatusLine
+from orb_tui.ui.widgets.status_line import (
+    DEFAULT_HINT,
+    TERMINAL_HINT,
+    TYPING_HINT,
+    KeyHint,
+    StatusLine,
+)
+from orb_tui.ui.widgets.tls_warning import TlsWarning
 
 if TYPE_CHECKING:
     from orb_tui.api.client import OrbClient
 
 MAX_BACKOFF = 30.0
+WIDE_LAYOUT = 140
+"""Columns from which the table and the tabs sit side by side."""
 
 
 def backoff_delay(interval: float, failures: int) -> float:
@@ -39,6 +48,11 @@ async def fetch_computers(client: OrbClient) -> tuple[ComputerList, TableData]:
     """The computers list and the table's view of it (run on the background thread)."""
     listing = await client.list_computers()
     return listing, table_data(listing.computers)
+
+
+def _in_terminal(widget: Widget | None) -> bool:
+    # by name: importing the terminal widget here would load it before its tab is opened
+    return type(widget).__name__ == "TerminalView"
 
 
 class MainScreen(ReportsWorkerErrors, Screen[None]):
@@ -70,13 +84,16 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield TlsWarning()
         with Horizontal(id="body"):
             with Vertical(id="left"):
                 yield Input(id="filter", placeholder="filter by name, id or status")
                 yield ComputerTable(id="computers")
             yield ComputerTabs(id="tabs")
-        yield StatusLine(id="status")
-        yield Footer()
+        with Horizontal(id="status-bar"):
+            yield StatusLine(id="status")
+            yield KeyHint(id="key-hint")
+        yield Footer(compact=True)
 
     @property
     def table(self) -> ComputerTable:
@@ -114,7 +131,37 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self._update_layout(event.size.width)
 
     def _update_layout(self, width: int) -> None:
-        self.set_class(width < 110, "-narrow")
+        # side by side only when both halves get room: below that the table sits above the tabs
+        self.set_class(width < WIDE_LAYOUT, "-narrow")
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self._show_hint()
+
+    def on_descendant_blur(self, event: events.DescendantBlur) -> None:
+        self._show_hint()
+
+    def _show_hint(self) -> None:
+        focused = self.focused
+        if _in_terminal(focused):
+            hint = TERMINAL_HINT
+        elif isinstance(focused, Input) and focused.id == "exec-input":
+            hint = TYPING_HINT
+        else:
+            hint = DEFAULT_HINT
+        self.query_one("#key-hint", KeyHint).update(hint)
+        # working in a tab on a short terminal: the table gives the tab some of its rows
+        self.set_class(focused is not None and self.tabs in focused.ancestors, "-in-tab")
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide what a key cannot do where the focus is, so the footer only offers what works."""
+        focused = self.focused
+        if _in_terminal(focused):
+            return False  # every key goes to the shell
+        # a "/" typed in a field is text (Textual cannot tell that from the key's name)
+        return not (
+            action == "filter" and focused is not None and focused.check_consume_key("slash", "/")
+        )
 
     # polling ---------------------------------------------------------------------------------
 

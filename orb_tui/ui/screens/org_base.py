@@ -57,6 +57,8 @@ OrgDialog, OnceDialog {
 
 
 NOT_SIGNED_IN = "not signed in: press P for Profiles to sign in or register"
+NOT_HERE = "not signed in: s signs in with a key, g registers"
+"""The same, said on the Profiles screen itself."""
 
 ORG_SCREEN_CSS = """
 .org-screen-heading { padding: 0 1; color: $text-muted; height: auto; }
@@ -109,7 +111,7 @@ class OrgScreen(Screen[None]):
         """Which endpoint this screen is showing, for the line under the header."""
         client = self.orb.client
         if client is None:
-            return NOT_SIGNED_IN
+            return NOT_HERE if self.ORG_NAME == "profiles" else NOT_SIGNED_IN
         profile = self.orb.profile_name or "(no profile)"
         return f"profile {profile} at {client.base_url}"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar
 
 from textual import work
@@ -19,6 +19,7 @@ from orb_tui.config.credentials import CredentialsError, load_credentials, mask_
 from orb_tui.config.settings import CLOUD_URL, Endpoint, Profile, load_settings, save_profile
 from orb_tui.config.toml_io import TomlSyntaxError
 from orb_tui.ui.screens.org_base import OrgDialog, OrgScreen
+from orb_tui.ui.widgets.tls_warning import TlsWarning
 
 PROFILE_NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -132,11 +133,12 @@ class ProfilesScreen(OrgScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield TlsWarning()
         with Vertical(classes="org-screen-body"):
             yield Static("", classes="org-screen-heading", id="profiles-heading")
             yield DataTable(id="profiles-table", cursor_type="row", zebra_stripes=True)
             yield Static("", classes="org-screen-status", id="profiles-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "Profiles"
@@ -206,8 +208,14 @@ class ProfilesScreen(OrgScreen):
         """Ask for a profile, URL and key; the key is checked with the server before saving."""
         self.app.push_screen(ProfileDialog("sign-in", *self._defaults()), self._sign_in)
 
+    def _keep_tls(self, form: ProfileForm) -> ProfileForm:
+        """Sign-in and register ask no TLS question: a profile that exists keeps its setting."""
+        saved = self.orb.settings.profiles.get(form.name)
+        return replace(form, verify_tls=saved.verify_tls) if saved is not None else form
+
     def _sign_in(self, form: ProfileForm | None) -> None:
         if form is not None:
+            form = self._keep_tls(form)
             self.set_status(f"checking the key with {form.api_url}…")
             self.sign_in(form)
 
@@ -220,6 +228,7 @@ class ProfilesScreen(OrgScreen):
 
     def _register(self, form: ProfileForm | None) -> None:
         if form is not None:
+            form = self._keep_tls(form)
             self.set_status(f"registering {form.secret} at {form.api_url}…")
             self.register(form)
 
@@ -241,7 +250,12 @@ class ProfilesScreen(OrgScreen):
 
     def _probe(self, form: ProfileForm) -> OrbClient:
         """A keyless client for the form's URL, to log in or register with."""
-        return OrbClient(form.api_url, verify=form.verify_tls, transport=self.orb.transport)
+        return OrbClient(
+            form.api_url,
+            verify=form.verify_tls,
+            transport=self.orb.transport,
+            timeout=self.orb.request_timeout,
+        )
 
     @work(exclusive=True, group="profiles", exit_on_error=False)
     async def sign_in(self, form: ProfileForm) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Header, Static, Tab, Tabs
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import DailyUsage, Usage
 from orb_tui.ui.screens.org_base import OrgScreen
+from orb_tui.ui.widgets.tls_warning import TlsWarning
 from orb_tui.ui.widgets.usage_chart import UsageChart, format_amount
 
 if TYPE_CHECKING:
@@ -94,6 +95,7 @@ class UsageScreen(OrgScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield TlsWarning()
         with Vertical(classes="org-screen-body"):
             yield Static(self.heading(), classes="org-screen-heading", id="usage-heading")
             yield Tabs(
@@ -105,7 +107,7 @@ class UsageScreen(OrgScreen):
             yield UsageChart("Runtime GB-hours per day", id="usage-runtime")
             yield UsageChart("Disk GB-hours per day", id="usage-disk")
             yield Static("", classes="org-screen-status", id="usage-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "Usage"

@@ -23,10 +23,10 @@ SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
 def step_title(step: BuildStep) -> str:
-    """`✔ pip install -r req.txt · exit 0 · 1200 ms`."""
+    """`✔ exit 0 · 1200 ms · pip install -r req.txt`: the verdict first, so a narrow tab keeps it."""
     mark = "✔" if step.exit_code == 0 else "✖"
     took = "" if step.duration_ms is None else f" · {step.duration_ms} ms"
-    return f"{mark} {step.step} · exit {step.exit_code}{took}"
+    return f"{mark} exit {step.exit_code}{took} · {step.step}"
 
 
 def step_output(step: BuildStep, needle: str = "") -> Text:
@@ -44,8 +44,8 @@ def step_output(step: BuildStep, needle: str = "") -> Text:
 
 
 def build_label(build: Build) -> str:
-    """One line for the list of builds."""
-    when = build.started_at.strftime("%m-%d %H:%M:%S") if build.started_at else "?"
+    """One line for the list of builds: `✔ 11-30 06:30 · 2 steps` (fits its narrow column)."""
+    when = build.started_at.strftime("%m-%d %H:%M") if build.started_at else "?"
     count = len(build.steps)
     return f"{'✔' if build.success else '✖'} {when} · {count} step{'' if count == 1 else 's'}"
 
@@ -58,7 +58,7 @@ class BuildTab(ReportsWorkerErrors, Vertical):
     BuildTab > Input { display: none; }
     BuildTab > Input.-visible { display: block; }
     BuildTab > Horizontal { height: 1fr; }
-    BuildTab OptionList { width: 30%; min-width: 16; max-width: 30; height: 1fr; }
+    BuildTab OptionList { width: 28; height: 1fr; }
     BuildTab VerticalScroll { width: 1fr; height: 1fr; }
     BuildTab Collapsible { padding-bottom: 0; }
     """

@@ -18,12 +18,15 @@ DISK_RANGE = (64, 1048576)
 DIALOG_CSS = """
 {name} {{ align: center middle; }}
 {name} > Vertical {{
-    width: 60; max-width: 95%; height: auto; max-height: 95%;
-    border: thick $primary; background: $surface; padding: 1 2;
+    width: 60; max-width: 100%; height: auto; max-height: 100%;
+    border: thick $primary; background: $surface; padding: 1 2; overflow-y: auto;
 }}
 {name} .dialog-title {{ text-style: bold; margin-bottom: 1; }}
 {name} .dialog-error {{ color: $error; height: auto; }}
-{name} Horizontal {{ height: auto; align-horizontal: right; margin-top: 1; }}
+{name} .dialog-field {{ height: auto; }}
+{name} .dialog-label {{ width: 14; padding-top: 1; }}
+{name} .dialog-field Input {{ width: 1fr; }}
+{name} .dialog-buttons {{ height: auto; align-horizontal: right; margin-top: 1; }}
 {name} Button {{ margin-left: 1; }}
 """
 
@@ -46,7 +49,7 @@ class ConfirmDialog(ModalScreen[bool]):
         with Vertical():
             yield Label(self._title, classes="dialog-title")
             yield Static(self._body)
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button(self._no, id="no")
                 yield Button(self._yes, id="yes", variant="error")
 
@@ -98,14 +101,17 @@ class CreateComputerDialog(ModalScreen[NewComputer | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("New computer", classes="dialog-title")
-            yield Label("Name")
-            yield Input(self._default_name, id="name", placeholder="my-agent")
-            yield Label("Runtime (MB)")
-            yield Input("512", id="runtime", type="integer")
-            yield Label("Disk (MB)")
-            yield Input("1024", id="disk", type="integer")
+            # a label beside each field, so the form fits a 24-line terminal
+            for label, field in (
+                ("Name", Input(self._default_name, id="name", placeholder="my-agent")),
+                ("Runtime (MB)", Input("512", id="runtime", type="integer")),
+                ("Disk (MB)", Input("1024", id="disk", type="integer")),
+            ):
+                with Horizontal(classes="dialog-field"):
+                    yield Label(label, classes="dialog-label")
+                    yield field
             yield Static("", id="error", classes="dialog-error")
-            with Horizontal():
+            with Horizontal(classes="dialog-buttons"):
                 yield Button("Cancel", id="cancel")
                 yield Button("Create", id="create", variant="primary")
 

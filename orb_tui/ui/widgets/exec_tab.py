@@ -74,6 +74,8 @@ class ExecTab(ReportsWorkerErrors, Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.computer: Computer | None = None
+        self._headed: str | None = None
+        """The computer the log last named in a header."""
 
     def compose(self) -> ComposeResult:
         yield RichLog(id="exec-log", wrap=True, markup=False, highlight=False)
@@ -92,9 +94,7 @@ class ExecTab(ReportsWorkerErrors, Vertical):
         self.command_line.focus()
 
     def set_computer(self, computer: Computer | None) -> None:
-        """Run later commands in `computer`."""
-        if (computer and computer.id) != (self.computer and self.computer.id) and computer:
-            self.log_view.write(Text(f"── {computer.name} ({computer.short_id}) ──", style="dim"))
+        """Run later commands in `computer` (the log names it before the first one)."""
         self.computer = computer
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -108,6 +108,12 @@ class ExecTab(ReportsWorkerErrors, Vertical):
         if self.computer is None:
             self.notify("Select a computer first.", severity="warning")
         elif not orb_app(self).refuse_if_read_only("exec"):
+            computer = self.computer
+            if self._headed != computer.id:
+                self._headed = computer.id
+                self.log_view.write(
+                    Text(f"── {computer.name} ({computer.short_id}) ──", style="dim")
+                )
             self.log_view.write(Text(f"$ {command}", style="bold"))
             self.run_command(self.computer.id, command)
 

@@ -40,3 +40,19 @@ class StatusLine(Static):
         """Polling is not running (e.g. not signed in)."""
         self.remove_class("-error")
         self.update(f"○ {reason}")
+
+
+DEFAULT_HINT = "? help · q quit"
+TERMINAL_HINT = "keys go to the shell · ctrl+] leaves"
+TYPING_HINT = "Enter runs · Esc: table"
+
+
+class KeyHint(Static):
+    """The keys that matter where the focus is, at the right end of the status line."""
+
+    DEFAULT_CSS = """
+    KeyHint { width: auto; height: 1; padding: 0 1; background: $panel; color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(DEFAULT_HINT, id=id, markup=False)

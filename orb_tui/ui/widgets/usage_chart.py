@@ -123,6 +123,10 @@ class UsageChart(Widget):
         bar, gap = layout(bars, width)
         axis = self.get_component_rich_style("usage-chart--axis")
         first, last = self.days[0].strftime("%m-%d"), self.days[-1].strftime("%m-%d")
-        middle = max(1, bars * (bar + gap) - len(first) - len(last))
-        text = first if len(self.days) == 1 else f"{first}{' ' * middle}{last}"
+        if len(self.days) == 1:
+            return Text(" " * AXIS_WIDTH + first, style=axis, no_wrap=True, overflow="crop")
+        # each date starts under its own bar, as the first does; the last moves left only as far
+        # as it must to fit, and never onto the first
+        start = max(len(first) + 1, min((bars - 1) * (bar + gap), width - len(last)))
+        text = f"{first}{' ' * (start - len(first))}{last}"
         return Text(" " * AXIS_WIDTH + text, style=axis, no_wrap=True, overflow="crop")
