@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from orb_tui.server.confined import open_file, safe_name
+from orb_tui.server.errors import RuntimeRefused
 from orb_tui.server.processes import Child, exited_nowait, group_members, process_state
 from orb_tui.server.sandbox import AGENT, ENTER, Box, Sandbox
 
@@ -127,9 +129,13 @@ class Agents:
         port = free_port()
         env = {"PORT": str(port), "ORB_PROXY_URL": f"http://127.0.0.1:{port}", **spec.env}
         env["ORB_AGENT_NAME"] = spec.name
-        logs = box.agent_dir / ".orb" / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        with open(logs / f"{spec.name}-{port}.log", "ab") as out:
+        log_name = f"{safe_name(spec.name, 'agent')}-{port}.log"
+        try:
+            log = open_file(box.agent_dir, (".orb", "logs"), log_name, append=True)
+        except OSError as exc:
+            message = f"/agent/.orb/logs/{log_name} cannot be written: {exc.strerror}"
+            raise RuntimeRefused(message) from None
+        with log as out:
             child = self._sandbox.spawn(
                 box, argv, cwd=CODE_DIR, env=env, stdout=out, stderr=subprocess.PIPE
             )
@@ -186,12 +192,16 @@ class Agents:
         agent = self._find(box.computer_id, port)
         if agent.info.state != "running":
             raise ValueError(f"agent on port {port} is {agent.info.state}, not running")
-        await self._stop_group(agent.child)
         checkpoint = f"{AGENT}/.orb/checkpoints/{port}"
-        folder = box.agent_dir / ".orb" / "checkpoints" / str(port)
-        folder.mkdir(parents=True, exist_ok=True)
-        meta: dict[str, Any] = {"pid": agent.child.pid, "at": _now().isoformat()}
-        (folder / "checkpoint.json").write_text(json.dumps(meta))
+        parts = (".orb", "checkpoints", str(port))
+        try:
+            record = open_file(box.agent_dir, parts, "checkpoint.json")
+        except OSError as exc:
+            raise RuntimeRefused(f"{checkpoint} cannot be written: {exc.strerror}") from None
+        with record:
+            await self._stop_group(agent.child)
+            meta: dict[str, Any] = {"pid": agent.child.pid, "at": _now().isoformat()}
+            record.write(json.dumps(meta).encode())
         agent.info.state = "checkpointed"
         self._emit(agent, "agent.checkpointed")
         return checkpoint

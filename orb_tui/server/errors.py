@@ -21,6 +21,12 @@ def code_for(status: int) -> str:
     return CODES.get(status, "bad_request" if status < 500 else "internal")
 
 
+class RuntimeRefused(Exception):
+    """The computer cannot take this work now (answered 409 with `code`)."""
+
+    code = "conflict"
+
+
 class ApiProblem(Exception):
     """An error answer: `{"error": code, "message": message}` with `status`."""
 

@@ -27,6 +27,7 @@ Exceptions the web layer maps:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -38,6 +39,7 @@ from typing import Literal
 from orb_tui.server import exec as exec_
 from orb_tui.server.agents import AgentInfo, Agents, AgentSpec
 from orb_tui.server.builds import BuildOutcome, StepOutcome, run_build
+from orb_tui.server.errors import RuntimeRefused
 from orb_tui.server.exec import ExecOutcome
 from orb_tui.server.ports import Forwards
 from orb_tui.server.processes import Child
@@ -61,12 +63,6 @@ MAX_EXEC_TIMEOUT = 600.0
 
 AgentEvent = Literal["agent.spawned", "agent.checkpointed", "agent.restored", "agent.finished"]
 AgentEventHandler = Callable[[str, str, AgentInfo], None]
-
-
-class RuntimeRefused(Exception):
-    """The computer cannot take this work now."""
-
-    code = "conflict"
 
 
 class DiskQuotaExceeded(RuntimeRefused):
@@ -140,8 +136,10 @@ class Runtime:
         if known is not None:
             return known
         root = self.computer_root(computer_id)
-        for sub in ("data", "code", ".orb"):
-            (root / "agent" / sub).mkdir(parents=True, exist_ok=True)
+        for sub in ("agent/data", "agent/code", "agent/.orb", "source"):
+            # a computer may have swapped a folder for a symlink or a file: that is its business
+            with contextlib.suppress(FileExistsError):
+                (root / sub).mkdir(parents=True, exist_ok=True)
         try:
             limits = json.loads((root / "limits.json").read_text())
         except (OSError, ValueError):
@@ -198,8 +196,12 @@ class Runtime:
         computer = self._computer(computer_id)
         await self._check_disk(computer)
         timeout = min(max(timeout, 0.001), MAX_EXEC_TIMEOUT)
-        (computer.box.agent_dir / "data").mkdir(parents=True, exist_ok=True)
-        child = self.sandbox.spawn(computer.box, ["bash", "-c", command])
+        with contextlib.suppress(FileExistsError):  # a symlink or a file the computer put there
+            (computer.box.agent_dir / "data").mkdir(parents=True, exist_ok=True)
+        try:
+            child = self.sandbox.spawn(computer.box, ["bash", "-c", command])
+        except OSError as exc:  # e.g. no /agent/data folder to start in (plain process groups)
+            raise RuntimeRefused(f"cannot start the command: {exc.strerror or exc}") from None
         untrack = computer.track(child)
         try:
             return await exec_.complete(child, timeout)

@@ -41,6 +41,8 @@ from orb_tui.server.processes import (
 
 AGENT = "/agent"
 """Where a computer's folder appears inside the sandbox."""
+SOURCE = "/orb/source"
+"""Where the computer's fetched source repository appears inside the sandbox, read-only."""
 
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _SYMLINKS = (
@@ -127,7 +129,9 @@ def _bwrap_argv(agent_dir: Path, cwd: str = f"{AGENT}/data") -> list[str]:
         if os.path.lexists(link):
             argv += ["--symlink", target, link]
     argv += ["--ro-bind", "/etc", "/etc", "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
-    argv += ["--bind", str(agent_dir), AGENT, "--chdir", cwd]
+    argv += ["--bind", str(agent_dir), AGENT]
+    # the computer's fetched source, read-only (its git must not be writable from inside)
+    argv += ["--ro-bind-try", str(agent_dir.parent / "source"), SOURCE, "--chdir", cwd]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
     return argv
 
@@ -248,6 +252,10 @@ class Sandbox:
         if not path.is_relative_to(AGENT):
             raise ValueError(f"{inside} is outside {AGENT}")
         return box.agent_dir / path.relative_to(AGENT)
+
+    def source_path(self, box: Box) -> str:
+        """How a process of `box` names the computer's source repository (see builds.py)."""
+        return SOURCE if self.sandboxed else str(box.root / "source")
 
     def env(self, box: Box, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment every process of `box` starts with (`extra` wins)."""

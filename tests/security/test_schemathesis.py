@@ -139,6 +139,8 @@ def api_schema(target: Target) -> BaseSchema:
 
 
 schema = schemathesis.pytest.from_fixture("api_schema")
+# every operation runs inside this one test: a long run needs more than the suite's 120 s
+pytestmark = pytest.mark.timeout(max(120, EXAMPLES * 2))
 
 
 def _aim(case: Case, target: Target) -> bool:
