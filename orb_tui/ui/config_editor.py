@@ -51,7 +51,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
     ConfigEditor #config-header.-modified { background: $warning 25%; }
     ConfigEditor #config-body { height: 1fr; }
     ConfigEditor #config-text { width: 1fr; }
-    ConfigEditor #config-side { width: 40%; max-width: 56; min-width: 24; }
+    ConfigEditor #config-side { width: 30%; max-width: 44; min-width: 24; }
     ConfigEditor #config-problems { height: 1fr; }
     ConfigEditor #config-summary { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
     ConfigEditor.-narrow #config-body { layout: vertical; }

@@ -102,8 +102,8 @@ class ActionsProvider(Provider):
             return
         for command in commands(app):
             node = command.target(app)
-            if node is None:
-                continue
+            if node is None or command.binding.action == "command_palette":
+                continue  # not here, or the palette itself
             run = partial(app.run_action, command.binding.action, node)
             yield command.title, f"{command.key(app)} · {command.group}", run
 

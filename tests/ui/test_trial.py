@@ -189,12 +189,23 @@ async def test_footer_offers_only_keys_that_work_where_the_focus_is(
         assert app.focused.value == "/"
 
 
-async def test_palette_has_no_second_keys_or_quit(make_test_app: Any) -> None:
+async def test_palette_has_no_second_keys_or_quit_and_not_itself(
+    make_test_app: Any, until: Any
+) -> None:
+    from textual.command import CommandList, CommandPalette
+
     app = make_test_app()
-    async with app.run_test(size=(80, 24)):
+    async with app.run_test(size=(80, 24)) as pilot:
         titles = [command.title for command in app.get_system_commands(app.screen)]
         assert "Keys" not in titles and "Quit" not in titles
         assert "Theme" in titles
+        await pilot.press("colon")
+        assert isinstance(app.screen, CommandPalette)
+        await until(pilot, lambda: app.screen.query_one(CommandList).option_count > 10)
+        options = app.screen.query_one(CommandList)
+        prompts = [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        assert any(p.startswith("Profiles") for p in prompts)
+        assert not any(p.startswith("Commands") for p in prompts)
 
 
 class ChartApp(App[None]):
