@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from textual.app import App, ComposeResult
@@ -13,7 +13,8 @@ from textual.widgets import Input
 from orb_tui.api.client import OrbClient
 from orb_tui.api.models import Computer
 from orb_tui.config.credentials import mask_key
-from orb_tui.ui.widgets.computer_table import ComputerTable
+from orb_tui.ui.background import BackgroundClient
+from orb_tui.ui.widgets.computer_table import ComputerTable, table_data
 from orb_tui.ui.widgets.status_line import StatusLine
 
 
@@ -116,3 +117,73 @@ async def test_big_table_fills_in_chunks_and_diffs(until: Any) -> None:
         table.set_filter("")  # thousands of rows come back around the hundred that stayed
         await until(pilot, lambda: table.row_count == len(survivors))
         assert sorted(names(table)) == names(table)
+
+
+async def test_polls_reuse_what_did_not_change(client: OrbClient, ui_env: Any) -> None:
+    for name in ("one", "two", "three"):
+        await client.create_computer(name)
+    background = BackgroundClient(ui_env.endpoint)
+    try:
+        first, first_data = await background.computers()
+        again, again_data = await background.computers()
+        assert again is first and again_data is first_data  # the same answer: nothing parsed
+        two = next(c for c in first.computers if c.name == "two")
+        await client.delete_computer(two.id)
+        await client.create_computer("four")
+        listing, data = await background.computers()
+        assert sorted(c.name for c in listing.computers) == ["four", "one", "three"]
+        assert listing.total == 3
+        old = {c.id: c for c in first.computers}
+        for computer in listing.computers:  # kept computers are the very same objects
+            assert (
+                (computer is old[computer.id])
+                if computer.name != "four"
+                else computer.id not in old
+            )
+            if computer.id in old:
+                assert data.rows[computer.id] is first_data.rows[computer.id]
+    finally:
+        await background.aclose()
+
+
+def row_text(table: ComputerTable, row: int) -> str:
+    y = row + table.header_height - table.scroll_offset.y
+    return "".join(segment.text for segment in table.render_line(y))
+
+
+async def test_changed_cells_repaint_their_rows_only() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(ComputerTable)
+        computers = fake_computers(50)
+        table.apply(computers)
+        await pilot.pause()
+        before = table._update_count
+        busy = [replace(c, status="busy") if i in (2, 40) else c for i, c in enumerate(computers)]
+        table.apply(busy)
+        await pilot.pause()
+        assert table._update_count == before  # the table-wide render caches were kept
+        assert "busy" in row_text(table, 2) and "ready" in row_text(table, 3)
+        assert str(table.get_row(busy[40].id)[2]) == "busy"
+        longer = [
+            replace(c, name=c.name + "-with-a-longer-name") if i == 3 else c
+            for i, c in enumerate(busy)
+        ]
+        table.apply(longer)  # wider than its column: the column grows to show it all
+        await pilot.pause()
+        assert "c-00003-with-a-longer-name" in row_text(table, 3)
+
+
+def test_table_data_reuses_rows_until_an_age_changes() -> None:
+    created = datetime.now(timezone.utc) - timedelta(seconds=50)
+    young, old = fake_computers(2)
+    young = replace(young, created_at=created)
+    first = table_data([young, old])
+    assert first.rows[young.id][5] == "<1m"
+    assert first.fresh_until == created + timedelta(seconds=60)
+    assert table_data([young, old], first) is first
+    renamed = replace(old, name="renamed")
+    second = table_data([young, renamed], first)
+    assert second.rows[young.id] is first.rows[young.id] and second.rows[old.id][0] == "renamed"
+    stale = replace(first, fresh_until=datetime.now(timezone.utc))
+    assert table_data([young, old], stale).rows[old.id] is first.rows[old.id]  # same text, same row

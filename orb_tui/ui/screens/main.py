@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import events, work
 from textual.app import ComposeResult
@@ -14,11 +14,11 @@ from textual.widget import Widget
 from textual.widgets import Footer, Header, Input
 
 from orb_tui.api.errors import NotFound, OrbError
-from orb_tui.api.models import Computer, ComputerList
+from orb_tui.api.models import Computer
 from orb_tui.ui.messages import ComputerChanged, ComputersFailed, ComputersLoaded
 from orb_tui.ui.widgets.agents_tab import AgentsTab
 from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app, plain_words
-from orb_tui.ui.widgets.computer_table import ComputerTable, TableData, table_data
+from orb_tui.ui.widgets.computer_table import ComputerTable
 from orb_tui.ui.widgets.computer_tabs import ComputerTabs
 from orb_tui.ui.widgets.dialogs import ConfirmDialog, CreateComputerDialog, NewComputer
 from orb_tui.ui.widgets.status_line import (
@@ -30,9 +30,6 @@ from orb_tui.ui.widgets.status_line import (
 )
 from orb_tui.ui.widgets.tls_warning import TlsWarning
 
-if TYPE_CHECKING:
-    from orb_tui.api.client import OrbClient
-
 MAX_BACKOFF = 30.0
 WIDE_LAYOUT = 140
 """Columns from which the table and the tabs sit side by side."""
@@ -42,12 +39,6 @@ def backoff_delay(interval: float, failures: int) -> float:
     """Seconds before the next poll after `failures` failures in a row: doubling, capped."""
     cap = min(MAX_BACKOFF, interval * 15)
     return min(cap, interval * float(2 ** max(0, failures - 1)))
-
-
-async def fetch_computers(client: OrbClient) -> tuple[ComputerList, TableData]:
-    """The computers list and the table's view of it (run on the background thread)."""
-    listing = await client.list_computers()
-    return listing, table_data(listing.computers)
 
 
 def _in_terminal(widget: Widget | None) -> bool:
@@ -197,7 +188,7 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         try:
             if background is None:
                 raise OrbError("not signed in: press P to open Profiles and sign in")
-            listing, data = await background.run(fetch_computers)
+            listing, data = await background.computers()
         except OrbError as exc:
             self.post_message(ComputersFailed(str(exc)))
             return
