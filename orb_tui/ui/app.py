@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import importlib
 import time
 from typing import TYPE_CHECKING, ClassVar
@@ -108,6 +109,9 @@ class OrbApp(App[int]):
         )
 
     def _connect(self) -> None:
+        if not gc.isenabled():  # off since start-up (see cli): what exists now lives on
+            gc.freeze()
+            gc.enable()
         self._open_clients(self.endpoint)
         self.connecting = False
         self._poll_now()
