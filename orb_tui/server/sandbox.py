@@ -2,7 +2,7 @@
 
 `ENTER` mode (root here): each computer gets a long-lived sandbox (a `sleep` held by bwrap's own init,
 the computer's folder bound at `/agent`, system folders read-only, its own `/tmp`, PID, IPC and UTS
-namespaces, dying with the server); every process of the computer enters it with `nsenter`, so work
+namespaces, dying with the server, no capabilities); every process of the computer enters it with `nsenter`, so work
 an exec leaves running (`cmd & disown`) lives on until the computer is destroyed, and killing the
 sandbox kills everything in it. `SPAWN` mode (where namespaces cannot be entered, e.g. bwrap with
 unprivileged user namespaces): each process gets its own sandbox of the same shape, which ends with
@@ -52,6 +52,10 @@ _SYMLINKS = (
     ("usr/lib64", "/lib64"),
 )
 _NSENTER = ["nsenter", "--mount", "--pid", "--ipc", "--uts", "--root"]
+# root in a computer keeps uid 0 but no capability: with them it could make device nodes and mount
+# the host's disk, or reconfigure the host's network (the network namespace is shared)
+_NO_CAPS = ["setpriv", "--bounding-set=-all", "--inh-caps=-all", "--ambient-caps=-all",
+            "--no-new-privs", "--"]  # fmt: skip
 
 Stdio = int | IO[Any] | None
 
@@ -133,6 +137,7 @@ def _bwrap_argv(agent_dir: Path, cwd: str = f"{AGENT}/data") -> list[str]:
     # the computer's fetched source, read-only (its git must not be writable from inside)
     argv += ["--ro-bind-try", str(agent_dir.parent / "source"), SOURCE, "--chdir", cwd]
     argv += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
+    argv += ["--cap-drop", "ALL"]
     return argv
 
 
@@ -281,7 +286,7 @@ class Sandbox:
         inside = "/" + str(self.host_path(box, cwd).relative_to(box.root))
         if self.mode == SPAWN:
             return [*_bwrap_argv(box.agent_dir, inside), *inner]
-        return [*self._holder(box).enter_argv(), "env", "-C", inside, *inner]
+        return [*self._holder(box).enter_argv(), *_NO_CAPS, "env", "-C", inside, *inner]
 
     def _holder(self, box: Box) -> _Holder:
         holder = self._holders.get(box.computer_id)

@@ -179,3 +179,13 @@ def _git_repo(repo: Path) -> None:
     (repo / "VERSION").write_text("v1\n")
     _git(repo, "add", ".")
     _git(repo, "commit", "-qm", "first")
+
+
+async def test_root_in_a_computer_has_no_capabilities(sandboxed_box: Box) -> None:
+    result = await sandboxed_box.exec(
+        "grep CapEff /proc/self/status; mknod /tmp/disk b 8 0 && echo MKNOD;"
+        " mount -t tmpfs x /tmp && echo MOUNTED; id -u"
+    )
+    assert "CapEff:\t0000000000000000\n" in str(result["stdout"]), result
+    assert "MKNOD" not in str(result["stdout"]) and "MOUNTED" not in str(result["stdout"])
+    assert str(result["stdout"]).endswith("0\n")  # still uid 0 for its own files
