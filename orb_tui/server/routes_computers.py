@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 
 from orb_tui.server import answers as a
 from orb_tui.server import files
@@ -89,12 +91,23 @@ def router(state: ServerState) -> APIRouter:
         computer_or_404(state, org_id, computer_id)
         root = runtime.computer_root(computer_id)
         target = files.resolve(root, path)
-        if target is None:
+        fd = None if target is None or target == root else files.open_real(root, target)
+        if target is None or (fd is None and target != root):
             raise not_found("path", "/" + path.strip("/"))
-        if target.is_dir():
+        if fd is None:
             return files.listing(root, target)
-        if not target.is_file():  # a FIFO would block the reader forever
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                return files.listing(root, target, fd)
+            finally:
+                os.close(fd)
+        if not stat.S_ISREG(info.st_mode):  # a FIFO would block the reader forever
+            os.close(fd)
             raise ApiProblem(404, f"/{path.strip('/')} is not a regular file", "not_found")
-        return FileResponse(target, media_type="application/octet-stream")
+        return StreamingResponse(
+            files.chunks(fd, info.st_size), media_type="application/octet-stream",
+            headers={"Content-Length": str(info.st_size)},
+        )  # fmt: skip
 
     return api

@@ -15,6 +15,8 @@ import httpx
 import pytest
 from sec_box import CONFIG, Box
 
+from orb_tui.server import files
+
 
 @pytest.fixture
 def planted(box: Box, tmp_path: Path) -> Path:
@@ -189,3 +191,19 @@ async def test_root_in_a_computer_has_no_capabilities(sandboxed_box: Box) -> Non
     assert "CapEff:\t0000000000000000\n" in str(result["stdout"]), result
     assert "MKNOD" not in str(result["stdout"]) and "MOUNTED" not in str(result["stdout"])
     assert str(result["stdout"]).endswith("0\n")  # still uid 0 for its own files
+
+
+def test_a_folder_swapped_for_a_link_after_resolving_is_not_followed(tmp_path: Path) -> None:
+    # the race a process in the computer can run against a read: `resolve` sees a real folder,
+    # then the folder becomes a link to the host before the file is opened
+    root = tmp_path / "computer"
+    real = root / "agent" / "data" / "d"
+    real.mkdir(parents=True)
+    (real / "secret.txt").write_text("the computer's own\n")
+    (tmp_path / "host").mkdir()
+    (tmp_path / "host" / "secret.txt").write_text("host secret\n")
+    target = files.resolve(root, "agent/data/d/secret.txt")
+    assert target is not None
+    real.rename(root / "agent" / "data" / "moved")
+    real.symlink_to(tmp_path / "host")
+    assert files.open_real(root, target) is None
