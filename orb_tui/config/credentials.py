@@ -19,8 +19,7 @@ def _check_mode(paths: Paths) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
         raise CredentialsError(
-            f"{path} is readable by others (mode {mode:04o}); "
-            f"run `chmod 600 {path}` and start again"
+            f"{path} is open to other users (mode {mode:04o}); run `chmod 600 {path}` and try again"
         )
 
 

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import tomlkit
 from tomlkit.items import Table
@@ -71,7 +72,7 @@ class Endpoint:
 
     profile: str | None
     api_url: str
-    api_key: str | None
+    api_key: str | None = field(repr=False)  # a traceback that prints locals must not show it
     verify_tls: bool = True
 
 
@@ -125,9 +126,10 @@ def _profiles(reader: _Reader, data: Mapping[str, object]) -> dict[str, Profile]
             reader.problem(f"[{table}] should be a table", name)
             continue
         url = reader.get(body, "api_url", str, table)
-        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            if url is not None:
-                reader.problem(f"[{table}] api_url must start with http:// or https://", "api_url")
+        problem = api_url_problem(url) if isinstance(url, str) else None
+        if not isinstance(url, str) or problem:
+            if problem:
+                reader.problem(f"[{table}] api_url {problem}; profile ignored", "api_url", table)
             elif "api_url" not in body:
                 reader.problem(f"[{table}] has no api_url; profile ignored", None)
             continue
@@ -136,6 +138,22 @@ def _profiles(reader: _Reader, data: Mapping[str, object]) -> dict[str, Profile]
             name, url.rstrip("/"), verify if isinstance(verify, bool) else True
         )
     return profiles
+
+
+def api_url_problem(url: str) -> str | None:
+    """What is wrong with `url` as an API URL (a few words), or None when a client can use it."""
+    if not url.startswith(("http://", "https://")):
+        return "must start with http:// or https://"
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number from 0 to 65535
+    except ValueError as exc:
+        return f"is not a valid address ({exc})"
+    if not parts.hostname:
+        return "has no host name"
+    return None
 
 
 def _keymap(reader: _Reader, data: Mapping[str, object]) -> dict[str, str]:
@@ -230,7 +248,11 @@ def resolve_endpoint(
     if name is None and len(settings.profiles) == 1:
         name = next(iter(settings.profiles))
     chosen = settings.profiles.get(name) if name else None
-    url = api_url or env.get("ORB_API_URL") or (chosen.api_url if chosen else None) or CLOUD_URL
-    key = env.get("ORB_API_KEY") or (credentials.get(name) if name else None)
+    given_url = api_url or env.get("ORB_API_URL")
+    url = given_url or (chosen.api_url if chosen else None) or CLOUD_URL
+    # A stored key goes only where its profile points, or where the user points it now: a
+    # profile dropped for a bad api_url must not send its key to the default endpoint.
+    stored = credentials.get(name) if name and (chosen or given_url) else None
+    key = env.get("ORB_API_KEY") or stored
     verify = chosen.verify_tls if chosen else True
     return Endpoint(profile=name, api_url=url.rstrip("/"), api_key=key or None, verify_tls=verify)
