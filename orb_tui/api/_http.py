@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import ssl
+import threading
+import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -94,6 +97,35 @@ def _redirected(response: httpx.Response) -> ProtocolError:
     )
 
 
+_live_cores: weakref.WeakSet[HttpCore] = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+class _KeyFilter(logging.Filter):
+    """httpcore logs response headers at DEBUG: a server echoing the key would put it in the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        with _live_lock:
+            secrets = [core.api_key for core in _live_cores if core.api_key]
+        if secrets:
+            text = record.getMessage()
+            clean = redact(text, secrets)
+            if clean != text:
+                record.msg, record.args = clean, ()
+        return True
+
+
+_KEY_FILTER = _KeyFilter()
+for _name in (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+):
+    logging.getLogger(_name).addFilter(_KEY_FILTER)
+
+
 class HttpCore:
     """Sends requests with the Bearer key and maps every failure onto the OrbError tree."""
 
@@ -115,6 +147,8 @@ class HttpCore:
             verify=tls_context() if verify else False,
             headers={"Accept": "application/json", "User-Agent": "orb-tui"},
         )
+        with _live_lock:
+            _live_cores.add(self)
 
     async def aclose(self) -> None:
         await self._http.aclose()
