@@ -97,6 +97,8 @@ async def test_no_screen_shows_the_key_and_a_new_key_only_once(
         await pilot.press("s")
         await shoot("profiles-sign-in", "Sign in with an API key")
         await pilot.press("tab", "tab", "ctrl+u", *org.api_key)
+        typed = app.screen.query_one("#profile-key")
+        assert typed.value == org.api_key, "the key was not typed into its field"  # type: ignore[attr-defined]
         await shoot("profiles-sign-in-typed")
         await pilot.press("escape", "escape")
         await pilot.pause()
