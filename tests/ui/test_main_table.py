@@ -174,6 +174,15 @@ async def test_changed_cells_repaint_their_rows_only() -> None:
         assert "c-00003-with-a-longer-name" in row_text(table, 3)
 
 
+async def test_names_are_shown_as_written_not_as_markup() -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(ComputerTable)
+        table.apply([replace(fake_computers(1)[0], name="[red]x[/red]")])
+        await pilot.pause()
+        assert "[red]x[/red]" in row_text(table, 0)
+
+
 def test_table_data_reuses_rows_until_an_age_changes() -> None:
     created = datetime.now(timezone.utc) - timedelta(seconds=50)
     young, old = fake_computers(2)

@@ -131,6 +131,8 @@ def render_cell(column: str, value: str) -> str | Text:
     """A cell for the table: the status column is coloured."""
     if column == "status":
         return _status_text(value)
+    if "[" in value:  # the table reads a plain string as markup: show it as it is
+        return Text(value)
     return value
 
 
