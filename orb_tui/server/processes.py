@@ -42,9 +42,10 @@ class Child:
             os.killpg(self.popen.pid, sig)
 
     def kill(self) -> None:
-        """SIGKILL the group and every process carrying this child's marker (even in new sessions)."""
+        """SIGKILL the group, every process carrying this child's marker and every descendant
+        (even in new sessions, even with a cleared environment)."""
         group = self.popen.pid if self.popen.returncode is None else None
-        kill_marked(f"ORB_RUN={self.marker}", group=group)
+        kill_marked(f"ORB_RUN={self.marker}", group=group, tree=group)
         if group is not None:
             self.signal_group(signal.SIGKILL)
 
@@ -108,9 +109,12 @@ def exited_nowait(pid: int) -> bool:
     return info is not None
 
 
-def kill_marked(needle: str, *, also: str | None = None, group: int | None = None) -> int:
-    """SIGKILL every process whose environment holds `needle` (and `also`), or whose process group
-    is `group`; returns how many.
+def kill_marked(
+    needle: str, *, also: str | None = None, group: int | None = None, tree: int | None = None
+) -> int:
+    """SIGKILL every process whose environment holds `needle` (and `also`), whose process group
+    is `group`, or that descends from `tree` (new session and cleared environment or not);
+    returns how many.
 
     Killed processes that are not our own children are reaped once they are reparented to us
     (see `adopt_orphans`), so they do not linger as zombies.
@@ -118,13 +122,17 @@ def kill_marked(needle: str, *, also: str | None = None, group: int | None = Non
     if not os.path.isdir("/proc"):
         return 0
     wanted = [f"{text}\0".encode() for text in (needle, also) if text]
-    killed = 0
+    running: list[tuple[int, int, int | None]] = []
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
-        pid = int(entry.name)
-        parent, pgid = _stat_of(pid)
-        if parent is None or not (pgid == group or _environ_has(pid, wanted)):
+        parent, pgid = _stat_of(int(entry.name))
+        if parent is not None:
+            running.append((int(entry.name), parent, pgid))
+    below = _descendants(tree, running) if tree is not None else set()
+    killed = 0
+    for pid, _, pgid in running:
+        if not (pid in below or pgid == group or _environ_has(pid, wanted)):
             continue
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
@@ -134,6 +142,19 @@ def kill_marked(needle: str, *, also: str | None = None, group: int | None = Non
     if _strays:
         schedule_reap(0.02)
     return killed
+
+
+def _descendants(root: int, running: list[tuple[int, int, int | None]]) -> set[int]:
+    children: dict[int, list[int]] = {}
+    for pid, parent, _ in running:
+        children.setdefault(parent, []).append(pid)
+    found, todo = set(), [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
 
 
 def _environ_has(pid: int, wanted: list[bytes]) -> bool:

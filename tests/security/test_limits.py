@@ -84,6 +84,7 @@ async def test_a_nul_in_a_command_is_422(box: Box) -> None:
         "setsid -w sleep {s}",
         "(sleep {s} &) ; sleep {s}",
         "nohup sleep {s} </dev/null >/dev/null 2>&1 & wait",
+        "setsid -w env -i sleep {s}",
     ],
 )
 async def test_a_timed_out_command_is_gone_with_all_it_started(box: Box, shape: str) -> None:
@@ -92,6 +93,26 @@ async def test_a_timed_out_command_is_gone_with_all_it_started(box: Box, shape: 
     assert (result["exit_code"], result["timed_out"]) == (124, True)
     assert isinstance(result["duration_ms"], int) and result["duration_ms"] < 60_000
     await eventually(lambda: not pids_running(seconds), what=f"`{shape}` killed")
+
+
+async def test_without_a_sandbox_a_timed_out_command_still_takes_its_escapees(
+    tmp_path: Path,
+) -> None:
+    # plain process groups have no namespace to kill: what left the session and cleared its
+    # environment is found as a descendant
+    running = start_server(tmp_path / "plain", sandbox=False)
+    try:
+        org = await register_org(running.url)
+        headers = {"Authorization": f"Bearer {org.api_key}"}
+        async with httpx.AsyncClient(base_url=org.url, headers=headers, timeout=60) as http:
+            cid = (await http.post("/v1/computers", json={"name": "plain"})).json()["id"]
+            seconds = unique_seconds()
+            command = {"command": f"setsid -w env -i sleep {seconds}", "timeout": 1}
+            result = (await http.post(f"/v1/computers/{cid}/exec", json=command)).json()
+            assert result["timed_out"]
+            await eventually(lambda: not pids_running(seconds), what="the escapee killed")
+    finally:
+        assert running.stop() == 0
 
 
 @pytest.fixture(scope="module")
