@@ -16,6 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orb_tui import __version__
 from orb_tui.server.answers import ERROR_WHEN
 from orb_tui.server.errors import ApiProblem, too_large
+from orb_tui.server.main import is_loopback
 from orb_tui.server.routes_account import router as account_routes
 from orb_tui.server.routes_computers import router as computer_routes
 from orb_tui.server.routes_runtime import router as runtime_routes
@@ -34,8 +35,9 @@ FIELD_HINTS = {
 }
 
 
-def create_app(state: ServerState) -> FastAPI:
-    """The app serving every route of docs/wire.md from `state`."""
+def create_app(state: ServerState, *, loopback_only: bool = False) -> FastAPI:
+    """The app serving every route of docs/wire.md from `state`; with `loopback_only`, requests
+    naming any host but this machine are refused (see `LoopbackHost`)."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +54,8 @@ def create_app(state: ServerState) -> FastAPI:
     app.state.orb = state
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    if loopback_only:
+        app.add_middleware(LoopbackHost)
     app.include_router(account_routes(state))
     app.include_router(computer_routes(state))
     app.include_router(runtime_routes(state))
@@ -144,6 +148,38 @@ def validation_problem(errors: Sequence[Any], content_type: str = "") -> ApiProb
     elif kind == "missing":
         message = "is required"
     return ApiProblem(422, f"{field}: {message}")
+
+
+class LoopbackHost:
+    """Refuses requests (and WebSocket upgrades) whose `Host` is not this machine.
+
+    A server on loopback is out of other machines' reach, but not of a web page in this machine's
+    browser: a page whose name the attacker re-points at 127.0.0.1 (DNS rebinding) is same-origin
+    with it, and could register an org and run commands. Its requests carry the attacker's host
+    name, so they are refused here.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in {"http", "websocket"} and not _local_host(scope):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            problem = ApiProblem(421, "this server only answers requests for localhost")
+            await problem_response(problem)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _local_host(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"host":
+            host = value.decode("latin-1")
+            host = host[1 : host.find("]")] if host.startswith("[") else host.rsplit(":", 1)[0]
+            return is_loopback(host) or host.endswith(".localhost")
+    return True  # HTTP/1.0 without Host: no browser sends that
 
 
 class BodyLimit:

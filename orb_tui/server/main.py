@@ -112,7 +112,7 @@ def run_server(host: str, port: int, state_dir: Path, *, sandbox: bool | None = 
     else:
         _say("sandbox: none; processes run as plain process groups in each computer's folder")
     config = uvicorn.Config(
-        create_app(state), ws="websockets-sansio", ws_per_message_deflate=False,
+        create_app(state, loopback_only=is_loopback(host)), ws="websockets-sansio", ws_per_message_deflate=False,
         log_level="warning", access_log=False, timeout_graceful_shutdown=3, lifespan="on",
         # outlast clients' idle expiry (httpx: 5 s), so a reused connection is never closed under a request
         timeout_keep_alive=30,
