@@ -1,0 +1,76 @@
+"""Fault matrix, the org screens: Keys, Webhooks and Usage loading, and signing in on Profiles.
+
+Each row runs the representative faults (see `test_matrix.py`) in one console, aimed at that
+screen's request; `r` (or signing in again) is the retry a person would make.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from fault_kit import ACTIONS, LOADS, Row, run_row
+from proxy import FaultProxy
+from server_harness import Org
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from orb_tui.ui.app import OrbApp
+from orb_tui.ui.screens.main import MainScreen
+
+
+def status(app: OrbApp) -> str:
+    return str(app.screen.query_one(".org-screen-status", Static).render())
+
+
+def opener(key: str) -> Callable[[Pilot[Any], OrbApp], Any]:
+    async def open_screen(pilot: Pilot[Any], app: OrbApp) -> None:
+        assert isinstance(app.screen, MainScreen)
+        app.screen.table.focus()
+        await pilot.press(key)
+
+    return open_screen
+
+
+async def refresh(pilot: Pilot[Any], app: OrbApp) -> None:
+    await pilot.press("r")
+
+
+def sign_in(api_key: str) -> Callable[[Pilot[Any], OrbApp], Any]:
+    async def submit(pilot: Pilot[Any], app: OrbApp) -> None:
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#profile-key", Input).value = api_key
+        await pilot.press("enter")
+
+    return submit
+
+
+def rows(org: Org) -> dict[str, Row]:
+    return {
+        "keys": Row("keys", r"^/v1/keys$", "GET", opener("K"), refresh,
+                    lambda app: re.match(r"\d+ keys?\b", status(app)) is not None,
+                    LOADS),
+        "webhooks": Row("webhooks", r"^/v1/webhooks$", "GET", opener("W"), refresh,
+                        lambda app: re.match(r"\d+ webhooks?\b", status(app)) is not None,
+                        LOADS),
+        "usage": Row("usage", r"^/v1/usage$", "GET", opener("U"), refresh,
+                     lambda app: status(app).startswith("last 30 days"), LOADS),
+        "profiles": Row("profiles", r"^/api/v1/auth/login$", "POST", opener("P"),
+                        sign_in(org.api_key),
+                        lambda app: status(app).startswith("signed in as profile"),
+                        ACTIONS),
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("row", ["keys", "webhooks", "usage", "profiles"])
+async def test_org_screen(
+    row: str, proxy: FaultProxy, proxied_org: Org, faulty_app: Any, until: Any, notices: Any
+) -> None:
+    app = faulty_app()
+    async with app.run_test(size=(120, 40), message_hook=notices.hook) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, MainScreen) and app.client is not None)
+        problems = await run_row(rows(proxied_org)[row], app, pilot, proxy, notices, until)
+        assert not problems, "\n".join(problems)
