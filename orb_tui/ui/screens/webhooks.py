@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -11,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Label, SelectionList, Static
+from textual.worker import Worker
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import CreatedWebhook, Delivery, Webhook
@@ -173,6 +175,9 @@ class WebhooksScreen(OrgScreen):
         self.shown_deliveries: str | None = None
         self.deleted: set[str] = set()
         self.note = ""
+        self._deliveries: Worker[None] | None = None
+        self._failures = 0
+        self._retry_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -196,10 +201,14 @@ class WebhooksScreen(OrgScreen):
         self.set_interval(self.orb.settings.poll_interval, self._poll_deliveries)
 
     def _poll_deliveries(self) -> None:
-        """Deliveries keep arriving while the screen is open; look again every poll interval."""
+        """Deliveries keep arriving while the screen is open; look again every poll interval,
+        but not while the last look still waits for its answer, nor soon after one failed."""
         hook = self._highlighted()
+        waiting = self._deliveries is not None and not self._deliveries.is_finished
+        if waiting or time.monotonic() < self._retry_at:
+            return
         if hook is not None and self.orb.client is not None:
-            self.load_deliveries(self.orb.client, hook.id)
+            self._deliveries = self.load_deliveries(self.orb.client, hook.id)
 
     def action_refresh(self) -> None:
         """Fetch the webhooks and the highlighted one's deliveries again."""
@@ -265,6 +274,9 @@ class WebhooksScreen(OrgScreen):
     def on_webhooks_screen_deliveries_loaded(self, message: DeliveriesLoaded) -> None:
         """Render the highlighted webhook's deliveries, newest first, by diff (polled)."""
         hook = self._highlighted()
+        if self._failures and hook is not None:
+            self.set_status(f"deliveries to {hook.url} load again")
+        self._failures, self._retry_at = 0, 0.0
         if hook is None or hook.id != message.webhook_id:
             return
         table = self.query_one("#deliveries-table", DataTable)
@@ -284,6 +296,9 @@ class WebhooksScreen(OrgScreen):
 
     def on_webhooks_screen_deliveries_failed(self, message: DeliveriesFailed) -> None:
         """Say so, unless the webhook was deleted meanwhile (its deliveries went with it)."""
+        self._failures += 1
+        interval = self.orb.settings.poll_interval
+        self._retry_at = time.monotonic() + min(interval * 15, interval * 2 ** (self._failures - 1))
         if message.webhook_id in self.webhooks and message.webhook_id not in self.deleted:
             self.set_status(message.error, error=True)
 
