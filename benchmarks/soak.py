@@ -238,15 +238,16 @@ async def soak(
         await pilot.press(*STREAM.format(pause=args.line_ms / 1000), "enter")
         await until(pilot, lambda: last_stream_line(view) > 0, "the stream")
 
-        def sample(traced: bool = False) -> Sample:
+        def sample(traced: bool = False, snapshot_first: bool = True) -> Sample:
+            # The first snapshot is held to the end: it is taken before the start RSS and the
+            # last one after the end RSS, so both figures hold exactly one snapshot.
             gc.collect()
+            snapshot = tracemalloc.take_snapshot() if traced and snapshot_first else None
+            rss = rss_bytes()
+            if traced and not snapshot_first:
+                snapshot = tracemalloc.take_snapshot()
             return Sample(
-                time.monotonic(),
-                rss_bytes(),
-                screen.polls,
-                view.frames,
-                last_stream_line(view),
-                tracemalloc.take_snapshot() if traced else None,
+                time.monotonic(), rss, screen.polls, view.frames, last_stream_line(view), snapshot
             )
 
         started = time.monotonic()
@@ -275,7 +276,7 @@ async def soak(
                     progress(started, rss_trace[-1], screen.polls, view.frames)
         cpu = time.process_time() - cpu
         lag.task.cancel()
-        last = sample(traced=args.tracemalloc)
+        last = sample(traced=args.tracemalloc, snapshot_first=False)
         exception = app._exception  # set when Textual would have shown a traceback
         rows = table.row_count
         stopping = time.monotonic()
