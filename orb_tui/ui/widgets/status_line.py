@@ -9,11 +9,11 @@ from textual.widgets import Static
 
 
 class StatusLine(Static):
-    """One line under the main screen saying how polling goes."""
+    """One line under the main screen saying how polling goes (an error may take up to three)."""
 
     DEFAULT_CSS = """
     StatusLine { height: 1; padding: 0 1; background: $panel; color: $text-muted; }
-    StatusLine.-error { background: $error 30%; color: $text; }
+    StatusLine.-error { background: $error 30%; color: $text; height: auto; max-height: 3; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
