@@ -226,3 +226,19 @@ async def test_the_last_date_starts_under_the_last_bar() -> None:
             bar_column = bar_row.index("█")
             assert dates.index(days[-1].strftime("%m-%d")) == bar_column, (size, lines)
             assert dates.index(days[0].strftime("%m-%d")) == AXIS_WIDTH
+
+
+async def test_a_poll_error_is_read_whole_at_80_columns(
+    make_test_app: Any, ui_env: Any, until: Any
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = dataclasses.replace(ui_env.endpoint, api_url=f"http://127.0.0.1:{port}")
+    app = make_test_app(endpoint=down)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: "retrying in" in screen_text(app.screen))
+        text = screen_text(app.screen)
+        assert "connection refused" in text and "? help" in text
