@@ -33,6 +33,7 @@ from orb_tui.ui.widgets.tls_warning import TlsWarning
 MAX_BACKOFF = 30.0
 WIDE_LAYOUT = 140
 """Columns from which the table and the tabs sit side by side."""
+TABS = Binding.Group("Tabs")
 
 
 def backoff_delay(interval: float, failures: int) -> float:
@@ -54,14 +55,15 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         Binding("d", "delete_computer", "Delete", id="delete-computer"),
         Binding("b", "build", "Build", id="build"),
         Binding("p", "deploy", "Deploy", id="deploy"),
-        Binding("x", "exec", "Exec", id="exec"),
-        Binding("t", "terminal", "Terminal", id="terminal"),
-        Binding("e", "config", "Config", id="config"),
-        Binding("f", "files", "Files", id="files"),
-        Binding("l", "build_log", "Build log", id="build-log"),
-        Binding("a", "agents", "Agents", id="agents"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("r", "refresh", "Refresh", show=False, id="refresh"),  # polling refreshes anyway
         Binding("slash", "filter", "Filter", id="filter"),
+        # the tab keys share one footer entry, so an 80-column footer still has room
+        Binding("a", "agents", "Agents", id="agents", group=TABS),
+        Binding("f", "files", "Files", id="files", group=TABS),
+        Binding("l", "build_log", "Build log", id="build-log", group=TABS),
+        Binding("e", "config", "Config", id="config", group=TABS),
+        Binding("t", "terminal", "Terminal", id="terminal", group=TABS),
+        Binding("x", "exec", "Exec", id="exec", group=TABS),
         Binding("escape", "leave", "Back to table", show=False, id="focus-table"),
     ]
 
