@@ -35,6 +35,19 @@ def plain_words(exc: BaseException) -> str:
     return f"unexpected {type(exc).__name__}: {detail}"
 
 
+class Backoff:
+    """How long to wait before trying again after failures in a row: the poll interval,
+    doubling, at most 15 of them."""
+
+    def __init__(self) -> None:
+        self.failures = 0
+
+    def failed(self, interval: float) -> float:
+        """Count one more failure; the seconds to wait before the next try."""
+        self.failures += 1
+        return min(interval * 15, interval * float(2 ** (self.failures - 1)))
+
+
 class ReportsWorkerErrors:
     """Mixin for a DOM node whose workers may fail unexpectedly: notify, never a traceback."""
 

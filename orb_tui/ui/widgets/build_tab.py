@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import Build, BuildStep, Computer
-from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app
+from orb_tui.ui.widgets.base import Backoff, ReportsWorkerErrors, client_of, orb_app
 
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
@@ -88,6 +88,8 @@ class BuildTab(ReportsWorkerErrors, Vertical):
         self.running_since: float | None = None
         self._spinner: Timer | None = None
         self._needle = ""
+        self._backoff = Backoff()
+        self._retry_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Select a computer.", id="build-status", classes="build--status")
@@ -109,6 +111,10 @@ class BuildTab(ReportsWorkerErrors, Vertical):
             self.computer = computer
             return
         self.computer = computer
+        self._backoff.failures = 0
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
         self.builds, self.shown = [], None
         self.query_one("#build-list", OptionList).clear_options()
         self.query_one("#build-steps", VerticalScroll).remove_children()
@@ -133,8 +139,11 @@ class BuildTab(ReportsWorkerErrors, Vertical):
         if self.computer is None or message.computer_id != self.computer.id:
             return
         if message.error:
-            self._status(f"Builds unavailable: {message.error}")
+            delay = self._backoff.failed(orb_app(self).settings.poll_interval)
+            self._status(f"Builds unavailable: {message.error} · retrying in {delay:.1f} s")
+            self._retry(delay, message.computer_id)
             return
+        self._backoff.failures = 0
         self._list(message.builds)
         if self.running_since is None:
             count = len(message.builds)
@@ -145,6 +154,18 @@ class BuildTab(ReportsWorkerErrors, Vertical):
             )
         if message.builds:
             self.show_build(message.builds[0])
+
+    def _retry(self, delay: float, computer_id: str) -> None:
+        """Load the builds again after `delay` seconds if the same computer is still selected."""
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+
+        def again() -> None:
+            self._retry_timer = None
+            if self.computer is not None and self.computer.id == computer_id:
+                self.load_builds(computer_id)
+
+        self._retry_timer = self.set_timer(delay, again)
 
     def _list(self, builds: list[Build]) -> None:
         self.builds = builds

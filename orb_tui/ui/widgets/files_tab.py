@@ -9,12 +9,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static, TextArea, Tree
 from textual.widgets.tree import TreeNode
 
 from orb_tui.api.errors import OrbError
 from orb_tui.api.models import Computer, DirListing, FileEntry
-from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of
+from orb_tui.ui.widgets.base import Backoff, ReportsWorkerErrors, client_of, orb_app
 
 ROOT = "/agent"
 MAX_VIEW_BYTES = 1 << 20
@@ -90,6 +91,7 @@ class FilesTab(ReportsWorkerErrors, Horizontal):
     class Listed(Message):
         """A folder's listing arrived (or failed, with `error`)."""
 
+        computer_id: str
         path: str
         listing: DirListing | None
         error: str | None = None
@@ -106,6 +108,8 @@ class FilesTab(ReportsWorkerErrors, Horizontal):
         super().__init__(id=id)
         self.computer: Computer | None = None
         self._folders: dict[str, TreeNode[NodeData]] = {}
+        self._backoff = Backoff()
+        self._retry_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         tree: Tree[NodeData] = Tree(ROOT, data=NodeData(ROOT, None), id="files-tree")
@@ -133,6 +137,10 @@ class FilesTab(ReportsWorkerErrors, Horizontal):
             self.computer = computer
             return
         self.computer = computer
+        self._backoff.failures = 0
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+            self._retry_timer = None
         tree = self.file_tree
         tree.clear()
         tree.root.data = NodeData(ROOT, None)
@@ -154,17 +162,22 @@ class FilesTab(ReportsWorkerErrors, Horizontal):
         try:
             listing = await client_of(self).list_files(computer_id, path)
         except OrbError as exc:
-            self.post_message(self.Listed(path, None, str(exc)))
+            self.post_message(self.Listed(computer_id, path, None, str(exc)))
             return
-        self.post_message(self.Listed(path, listing))
+        self.post_message(self.Listed(computer_id, path, listing))
 
     def on_files_tab_listed(self, message: FilesTab.Listed) -> None:
         node = self._folders.get(message.path)
-        if node is None:
-            return
+        if node is None or self.computer is None or message.computer_id != self.computer.id:
+            return  # a listing for the computer selected before
         if message.listing is None:
-            self._show(f"{message.path}: {message.error}", "")
+            delay = self._backoff.failed(orb_app(self).settings.poll_interval)
+            self._show(f"{message.path}: {message.error} · retrying in {delay:.1f} s", "")
+            self._retry(delay, message.computer_id, message.path)
             return
+        if self._backoff.failures:
+            self._backoff.failures = 0
+            self._show("Select a file.", "")
         node.remove_children()
         node.data = NodeData(message.path, node.data.entry if node.data else None, loaded=True)
         entries = sorted(message.listing.files, key=lambda e: (not e.is_dir, e.name.lower()))
@@ -176,6 +189,18 @@ class FilesTab(ReportsWorkerErrors, Horizontal):
             else:
                 node.add_leaf(entry.name, data=data)
         node.expand()
+
+    def _retry(self, delay: float, computer_id: str, path: str) -> None:
+        """List `path` again after `delay` seconds if the same computer is still selected."""
+        if self._retry_timer is not None:
+            self._retry_timer.stop()
+
+        def again() -> None:
+            self._retry_timer = None
+            if self.computer is not None and self.computer.id == computer_id:
+                self.load_folder(computer_id, path)
+
+        self._retry_timer = self.set_timer(delay, again)
 
     def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
         event.stop()
