@@ -105,6 +105,9 @@ class Row:
     act: Step
     done: Callable[[OrbApp], bool]
     faults: tuple[str, ...]
+    retry: Step | None = None
+    """What brings it back once the fault is gone, when that is not `act` again (e.g. nothing:
+    the console retries by itself)."""
     kept: Callable[[OrbApp], None] | None = None
     """Checks, while the fault lasts, that nothing the user typed was lost."""
     tries: int | None = 1
@@ -148,7 +151,7 @@ async def run_row(
                 else:
                     assert sent <= row.most, f"{sent} requests while the fault lasted"
             await proxy.clear()
-            await row.act(pilot, app)
+            await (row.retry or row.act)(pilot, app)
             await until(pilot, lambda: row.done(app), timeout=10)
             assert_healthy(app, notices)
         except AssertionError as exc:
