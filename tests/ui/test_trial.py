@@ -179,6 +179,8 @@ async def test_footer_offers_only_keys_that_work_where_the_focus_is(
         screen = app.screen
         await until(pilot, lambda: "1 computer" in screen_text(screen))
         assert "? help" in screen_text(screen)
+        footer = screen_text(screen).splitlines()[-1]
+        assert "a f l e t x Tabs" in footer and "/ Filter" in footer
         shown = {b.binding.action for b in screen.active_bindings.values()}
         assert "filter" in shown
         await pilot.press("x")  # the exec command line: "/" is text there
