@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import time
@@ -168,9 +169,14 @@ class OrbApp(App[int]):
         )
 
     def _secrets(self) -> list[str | None]:
+        """Every key the console knows: the one in use and those saved for other profiles."""
+        from orb_tui.config.credentials import CredentialsError, load_credentials
+
         keys = [self.endpoint.api_key if self.endpoint else None]
         if self.client is not None:
             keys.append(self.client.api_key)
+        with contextlib.suppress(CredentialsError, OSError):  # unreadable: nothing to leak
+            keys.extend(load_credentials(self.paths).values())
         return keys
 
     def _handle_exception(self, error: Exception) -> None:

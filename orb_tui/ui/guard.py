@@ -15,7 +15,7 @@ import traceback
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from textual.message import Message
 from textual.message_pump import MessagePump
@@ -24,12 +24,6 @@ KEY_PATTERN = re.compile(r"\borb_[A-Za-z0-9_-]{8,}")
 BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)\S+")
 
 Dispatch = Callable[[MessagePump, Message], Awaitable[None]]
-
-
-class Reporter(Protocol):
-    """An app that takes over unexpected exceptions."""
-
-    def report_unexpected(self, error: Exception, where: str) -> None: ...
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

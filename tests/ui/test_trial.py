@@ -244,3 +244,20 @@ async def test_a_poll_error_is_read_whole_at_80_columns(
         await until(pilot, lambda: "retrying in" in screen_text(app.screen))
         text = screen_text(app.screen)
         assert "connection refused" in text and "? help" in text
+
+
+async def test_a_key_saved_for_another_profile_is_redacted_too(
+    make_test_app: Any, ui_env: Any, until: Any
+) -> None:
+    from orb_tui.config.credentials import save_credential
+
+    other = "k3y-of-another-profile-0123456789"
+    save_credential(ui_env.paths, "other", other)
+    app = make_test_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        fragile = Fragile(other)
+        await app.screen.mount(fragile)
+        fragile.post_message(Boom())
+        await until(pilot, lambda: _errors(app))
+        assert other not in _errors(app)[0] and "***" in _errors(app)[0]
+    assert other not in ui_env.paths.log_file.read_text()
