@@ -261,3 +261,14 @@ async def test_a_key_saved_for_another_profile_is_redacted_too(
         await until(pilot, lambda: _errors(app))
         assert other not in _errors(app)[0] and "***" in _errors(app)[0]
     assert other not in ui_env.paths.log_file.read_text()
+
+
+async def test_a_dialog_body_does_not_take_the_main_screens_layout(make_test_app: Any) -> None:
+    from orb_tui.ui.config_dialogs import Choice, ChoiceDialog
+
+    app = make_test_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(ChoiceDialog("Unsaved edits", "One line of text.", [Choice("ok", "OK")]))
+        await pilot.pause()
+        assert app.screen.query_one("#body").region.height == 1  # not 1fr, like MainScreen #body
+        await assert_fits(pilot, app.screen)
