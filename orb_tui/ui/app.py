@@ -146,8 +146,8 @@ class OrbApp(App[int]):
             self.sub_title = "not signed in"
             return
         profile = endpoint.profile or "no profile"
-        mode = " · read-only" if self.read_only else ""
-        self.sub_title = f"{profile} · {endpoint.api_url} · {mask_key(endpoint.api_key)}{mode}"
+        mode = "read-only · " if self.read_only else ""  # first: a narrow header cuts the end
+        self.sub_title = f"{mode}{profile} · {endpoint.api_url} · {mask_key(endpoint.api_key)}"
 
     def report_unexpected(self, error: Exception, where: str) -> None:
         """Log `error` (keys redacted) and say in plain words that something failed; go on running."""
