@@ -19,7 +19,7 @@ The webhook routes use a second org that never creates a computer, so no generat
 sent a delivery.
 
 Bounded for CI: 10 generated examples per operation plus schemathesis' deterministic coverage
-cases, derandomised, no shrinking (about 30 s on 2 shared cores). For a longer local run:
+cases, derandomised, no shrinking (10-20 s on 2 shared cores). For a longer local run:
 
     ORB_SCHEMATHESIS_EXAMPLES=500 .venv/bin/pytest -p no:cacheprovider -n0 tests/security/test_schemathesis.py
 
