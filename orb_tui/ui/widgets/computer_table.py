@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import cache
+from functools import lru_cache
 from typing import Any, TypeVar
 
 from rich.cells import cell_len
@@ -120,7 +120,7 @@ def table_data(computers: Iterable[Computer], previous: TableData | None = None)
     return TableData(by_id, rows, fresh_until)
 
 
-@cache
+@lru_cache(maxsize=64)
 def _status_text(value: str) -> Text:
     # one Text per status, shared by every row: 10,000 rows hold a handful of objects, not
     # 20,000 (the table never changes a cell's Text in place)
