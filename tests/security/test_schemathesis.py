@@ -164,3 +164,26 @@ def test_no_5xx_and_every_answer_is_declared(case: Case, target: Target) -> None
     case.call_and_validate(headers=headers, checks=CHECKS)
     if _aim(case, target):
         case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+def test_every_route_declares_its_answer_and_errors(target: Target) -> None:
+    # what makes the conformance checks above mean something: no route may fall back to "any
+    # object", and every error answer is the server's {error, message}
+    spec = httpx.get(f"{target.url}/openapi.json").json()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            label = f"{method.upper()} {path}"
+            answers = op["responses"]
+            ok = next(code for code in answers if code.startswith("2"))
+            content = answers[ok].get("content", {})
+            assert content, label
+            for media in content.values():
+                schema = media["schema"]
+                assert "$ref" in schema or schema.get("type") == "string", (label, schema)
+            if not path.startswith("/api/v1/auth/"):
+                assert "401" in answers, label
+            for code, answer in answers.items():
+                if code.startswith(("4", "5")):
+                    problem = answer["content"]["application/json"]["schema"]
+                    assert problem == {"$ref": "#/components/schemas/Problem"}, (label, code)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
