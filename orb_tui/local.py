@@ -176,3 +176,8 @@ def ensure_local(paths: Paths) -> Endpoint:
         return asyncio.run(_ensure(paths))
     except OrbError as exc:
         raise LocalServerError(f"the local server answered with an error: {exc}") from None
+    except OSError as exc:  # an unusable state or config folder, a program that cannot start
+        where = f" {exc.filename}" if exc.filename else ""
+        raise LocalServerError(
+            f"cannot start the local server:{where}: {exc.strerror or exc}"
+        ) from None

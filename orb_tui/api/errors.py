@@ -301,6 +301,7 @@ def error_from_response(
     cls = error_class(status)
     retry_after = _retry_after(headers or {}) if cls is RateLimited else None
     text = redact(_sentence(status, code, message, subject, retry_after), secrets)
+    code = redact(code, secrets)  # the code is shown in repr() and logs as sent
     if cls is RateLimited:
         return RateLimited(text, status=status, code=code, retry_after=retry_after)
     return cls(text, status=status, code=code)

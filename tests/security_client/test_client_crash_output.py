@@ -15,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from leak_kit import assert_no_key, org_key
 
 from orb_tui.config.credentials import save_credential
@@ -110,7 +109,6 @@ def test_a_local_server_that_cannot_start_prints_no_key(tmp_path: Path) -> None:
     assert_no_key(err + out, key, "the output of a failed --local start")
 
 
-@pytest.mark.xfail(strict=True, reason="local.py lets OSError out as a traceback (h6-findings #4)")
 def test_a_local_server_that_cannot_start_says_so_in_one_line(tmp_path: Path) -> None:
     _, _, err, code = local_that_cannot_start(tmp_path)
     assert code == 1 and err.startswith("orb-tui: ") and "Traceback" not in err, err

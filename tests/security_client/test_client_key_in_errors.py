@@ -67,13 +67,7 @@ async def terminal_connect(client: OrbClient) -> None:
         await channel.close()
 
 
-# ApiError.code is the body's `error` field as sent: repr(error) shows it (h6-findings.md #1)
-CODE_LEAK = pytest.mark.xfail(strict=True, reason="ApiError.code is not redacted")
-
-
-@pytest.mark.parametrize(
-    "answer", [pytest.param(a, marks=[CODE_LEAK] if a == "400-code" else []) for a in ANSWERS]
-)
+@pytest.mark.parametrize("answer", ANSWERS)
 async def test_no_error_from_a_hostile_server_carries_the_key(
     hostile: HostileServer, answer: str
 ) -> None:
