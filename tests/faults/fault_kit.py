@@ -184,3 +184,27 @@ def keys(*names: str) -> Step:
         await pilot.press(*names)
 
     return press
+
+
+def action(name: str, *then: str) -> Step:
+    """Run the main screen's action `name` (what its key does, without Pilot waiting for the
+    screen to settle between keys), then press `then` (a dialog's answer)."""
+
+    async def run(pilot: Pilot[Any], app: OrbApp) -> None:
+        screen = main(app)
+        screen.table.focus()
+        await screen.run_action(name)
+        if then:
+            await covered(pilot, app, screen)
+            await pilot.press(*then)
+
+    return run
+
+
+async def covered(pilot: Pilot[Any], app: OrbApp, screen: object, field: str = "*") -> None:
+    """Wait (up to 5 s) until a dialog pushed over `screen` is shown, with `field` in it."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if app.screen is not screen and app.screen.query(field):
+            return
+        await pilot.pause(0.02)

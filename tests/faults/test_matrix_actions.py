@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fault_kit import ACTIONS, Row, keys, last, main, nothing, run_row
+from fault_kit import ACTIONS, Row, action, last, main, nothing, run_row
 from proxy import FaultProxy
 from server_harness import Org
 from textual.pilot import Pilot
@@ -53,7 +53,7 @@ class ConfigEdits:
         self.count += 1
         area.insert(f"# edit {self.count}\n", area.document.end)
         area.focus()
-        await pilot.press("ctrl+s")
+        await self.editor(app).run_action("save")  # what ctrl+s does
 
     def kept(self, app: OrbApp) -> None:
         editor = self.editor(app)
@@ -72,12 +72,12 @@ def rows(notices: list[str]) -> dict[str, Row]:
 
     return {
         "create": Row(
-            "create", r"^/v1/computers$", "POST", nothing, keys("n", "enter"),
+            "create", r"^/v1/computers$", "POST", nothing, action("new_computer", "enter"),
             lambda app: last(notices, "created", "could not create").startswith("created"),
             ACTIONS,
         ),
         "delete": Row(
-            "delete", r"^/v1/computers/[^/]+$", "DELETE", nothing, keys("d", "y"),
+            "delete", r"^/v1/computers/[^/]+$", "DELETE", nothing, action("delete_computer", "y"),
             lambda app: last(notices, "deleted", "could not delete").startswith("deleted"),
             ACTIONS,
         ),

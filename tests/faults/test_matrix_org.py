@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fault_kit import ACTIONS, LOADS, Row, nothing, run_row
+from fault_kit import ACTIONS, LOADS, Row, covered, nothing, run_row
 from proxy import FaultProxy
 from server_harness import Org
 from textual.pilot import Pilot
@@ -37,13 +37,14 @@ def opener(key: str) -> Callable[[Pilot[Any], OrbApp], Any]:
 
 
 async def refresh(pilot: Pilot[Any], app: OrbApp) -> None:
-    await pilot.press("r")
+    await app.screen.run_action("refresh")  # what `r` does
 
 
 def sign_in(api_key: str) -> Callable[[Pilot[Any], OrbApp], Any]:
     async def submit(pilot: Pilot[Any], app: OrbApp) -> None:
-        await pilot.press("s")
-        await pilot.pause()
+        screen = app.screen
+        await screen.run_action("sign_in")  # what `s` does
+        await covered(pilot, app, screen, "#profile-key")
         app.screen.query_one("#profile-key", Input).value = api_key
         await pilot.press("enter")
 

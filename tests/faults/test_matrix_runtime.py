@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fault_kit import ACTIONS, Row, keys, last, nothing, run_row
+from fault_kit import ACTIONS, Row, action, last, nothing, run_row
 from proxy import FaultProxy
 from server_harness import Org
 
@@ -34,12 +34,12 @@ AGENT = "mkdir -p /agent/code && printf 'import time\\ntime.sleep(600)\\n' > /ag
 def rows(notices: list[str]) -> dict[str, Row]:
     return {
         "deploy": Row(
-            "deploy", r"/agents$", "POST", nothing, keys("p"),
+            "deploy", r"/agents$", "POST", nothing, action("deploy"),
             lambda app: last(notices, "deployed", "deploy failed").startswith("deployed"),
             NO_DELAY,
         ),
         "build": Row(
-            "build", r"/build$", "POST", nothing, keys("b"),
+            "build", r"/build$", "POST", nothing, action("build"),
             lambda app: last(notices, "build").startswith("build succeeded"),
             NO_DELAY,
         ),

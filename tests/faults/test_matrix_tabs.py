@@ -50,7 +50,10 @@ async def reselect(pilot: Pilot[Any], app: OrbApp) -> None:
     """Select the other computer and back: what a person does to look again."""
     table = main(app).table
     table.focus()
-    await pilot.press("down", "up")
+    table.action_cursor_down()  # what the arrow keys do, without Pilot's settling
+    await pilot.pause()
+    table.action_cursor_up()
+    await pilot.pause()
 
 
 def agents_done(app: OrbApp) -> bool:
@@ -89,9 +92,10 @@ async def run_exec(pilot: Pilot[Any], app: OrbApp) -> None:
     line = app.screen.query_one(ExecTab).command_line
     line.focus()
     if line.history:
-        await pilot.press("up", "enter")  # the same command again, from the history
+        line.action_history(-1)  # up: the same command again, from the history
     else:
-        await pilot.press(*"echo ran", "enter")
+        line.value = "echo ran"
+    await line.action_submit()
 
 
 def exec_kept(app: OrbApp) -> None:
