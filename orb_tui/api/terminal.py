@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
+import socket
 import ssl
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
@@ -37,6 +39,16 @@ __all__ = ["TerminalChannel", "TerminalClosed", "TerminalClosedError"]
 
 HELLO_WAIT = 0.5  # seconds connect() waits for the server's hello
 MAX_FRAME = 16 << 20  # generous: a shell can print a lot between two reads
+MAX_QUEUE = 2
+"""Frames received and not yet taken by recv() before the socket stops being read."""
+RECV_BUFFER = 128 << 10
+"""The socket's receive buffer (bytes; Linux doubles it): about what the server may send ahead
+of our reading, all of which the echo of a key typed into a flood waits behind.
+
+Set once, before output flows: the kernel would grow it to megabytes, and shrinking it later
+drops data already on the way (the sender then waits out a retransmission timeout). Kept this
+size, a flood is paced by the reader and still leaves slack for a server slow to get a CPU.
+Over a long round trip it caps throughput near RECV_BUFFER / RTT (2.6 MB/s at 50 ms)."""
 _CONTROL_TYPES = frozenset({"hello"})
 _COMPUTER = re.compile(r"/computers/([^/]+)/terminal")
 
@@ -123,6 +135,7 @@ class TerminalChannel:
         if self._ws is not None:
             return
         self._ws = await self._dial()
+        _limit_receive_buffer(self._ws)
         await self._await_hello(self._ws)
 
     async def _dial(self) -> ClientConnection:
@@ -137,6 +150,7 @@ class TerminalChannel:
                 user_agent_header="orb-tui",
                 compression=None,  # deflate costs 3-4x throughput on terminal output
                 max_size=MAX_FRAME,
+                max_queue=MAX_QUEUE,
                 open_timeout=self.connect_timeout,
                 close_timeout=2.0,
                 logger=_RedactingLogger(logging.getLogger("websockets.client"), self._api_key),
@@ -267,6 +281,13 @@ class TerminalChannel:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+def _limit_receive_buffer(ws: ClientConnection) -> None:
+    sock = ws.transport.get_extra_info("socket") if ws.transport is not None else None
+    if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RECV_BUFFER)
 
 
 def _control(frame: bytes) -> dict[str, object] | None:

@@ -14,9 +14,14 @@ import termios
 from orb_tui.server.processes import Child
 from orb_tui.server.sandbox import Box, Sandbox
 
-READ_CHUNK = 64 << 10
-PAUSE_AT = 1 << 20
-"""Stop reading the PTY while this much output waits for the consumer."""
+READ_CHUNK = 16 << 10
+"""Most output gathered per readable event and returned by one `read()` (one WebSocket frame)."""
+PAUSE_AT = 16 << 10
+"""Stop reading the PTY while this much output waits for the consumer.
+
+Small on purpose: the kernel's PTY queue already holds about 64 KiB, and every byte held here is
+one a keystroke's echo waits behind during a flood. Reading resumes as soon as `read()` takes
+some, so a fast consumer still gets the full rate."""
 CLOSE_GRACE = 2.0
 
 
@@ -109,7 +114,7 @@ class PtySession:
         self._ready.set()
 
     async def read(self) -> bytes:
-        """Up to 64 KiB of output; b"" once the shell is gone and all output was read."""
+        """Up to READ_CHUNK bytes of output; b"" once the shell is gone and all output was read."""
         while not self._buffer and not self._eof and not self._closed:
             self._ready.clear()
             await self._ready.wait()

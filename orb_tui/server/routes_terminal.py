@@ -6,6 +6,7 @@ import asyncio
 import codecs
 import contextlib
 import json
+import socket
 
 from fastapi import APIRouter, WebSocket
 from fastapi.responses import JSONResponse
@@ -18,6 +19,12 @@ from orb_tui.server.state import ServerState
 
 HELLO = json.dumps({"type": "hello", "protocol": "orb-local/1", "resize": True}).encode()
 MAX_SIZE = 1000
+SEND_BUFFER = 16 << 10
+"""Output held for one terminal client in the server's transport, and unsent in its socket (bytes).
+
+Left alone, the kernel lets megabytes of a flood wait unsent on a loopback socket, and a
+keystroke's echo waits behind all of it; kept small, the shell is paced by the client's reading.
+The client's receive buffer decides the rest (`orb_tui.api.terminal.RECV_BUFFER`)."""
 
 
 def _size(ws: WebSocket, name: str, default: int) -> int:
@@ -73,8 +80,30 @@ async def _pump_in(ws: WebSocket, session: PtySession) -> None:
             _resize(session, frame)
 
 
+def limit_buffering(ws: WebSocket) -> bool:
+    """Keep little output queued for this client: in the transport and in the socket.
+
+    The ASGI scope exposes no socket; uvicorn's `receive` is a method of its protocol, which holds
+    the transport. With another server (or a wrapped `receive`) nothing changes and this says so.
+    """
+    protocol = getattr(ws._receive, "__self__", None)
+    transport = getattr(protocol, "transport", None)
+    if not isinstance(transport, asyncio.WriteTransport):
+        return False
+    transport.set_write_buffer_limits(high=SEND_BUFFER)
+    sock = transport.get_extra_info("socket")
+    lowat = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+    if sock is not None and lowat is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+        # Unsent bytes the kernel takes before the socket stops being writable. Not SO_SNDBUF:
+        # a locked send buffer waits for delayed ACKs and stalls the stream.
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, lowat, SEND_BUFFER)
+    return True
+
+
 async def serve_terminal(ws: WebSocket, session: PtySession) -> None:
     """Pump one session until the shell exits (close 1000) or the client goes."""
+    limit_buffering(ws)
     await ws.send_bytes(HELLO)
     out = asyncio.create_task(_pump_out(ws, session))
     inp = asyncio.create_task(_pump_in(ws, session))

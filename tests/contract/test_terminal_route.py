@@ -99,3 +99,25 @@ async def test_a_bad_size_is_refused_before_the_upgrade(org: Org, query: str) ->
         async with connect(url, compression=None):
             pass
     assert caught.value.response.status_code == 422
+
+
+async def test_a_reader_that_stops_holds_the_shell_back_and_loses_nothing(
+    client: OrbClient,
+) -> None:
+    count = 400_000  # 3.5 MB of output: more than every buffer on the way used to hold
+    computer = await client.create_computer("flood")
+    async with client.terminal(computer.id) as channel:
+        await channel.send(f"seq -f n%g 1 {count} | tee seq.txt; echo DO''NE\n")
+        out = await _read_until(channel, b"n1\r\n")
+        out = out[out.index(b"n1\r\n") :]  # past the echoes of the command
+        while out.count(b"\n") < 10_000:
+            out += await asyncio.wait_for(channel.recv(), 10)
+        await asyncio.sleep(1.0)  # read nothing: every buffer between seq and us fills
+        written = await client.exec(computer.id, "wc -l < seq.txt")
+        ahead = int(written.stdout) - out.count(b"\n")  # lines seq wrote that we did not read
+        # about 9 bytes a line: under 512 KB sits in the PTY, the server and both sockets
+        assert ahead * 9 < 512 << 10, f"{ahead} lines buffered"
+        assert int(written.stdout) < count
+        out += await _read_until(channel, b"DONE\r\n", timeout=60)
+    numbers = out[: out.index(b"\r\nDONE\r\n")].split(b"\r\n")
+    assert numbers == [f"n{n}".encode() for n in range(1, count + 1)]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from proc_probe import eventually, pids_running, unique_seconds, zombie_children
 
-from orb_tui.server.pty import PAUSE_AT, PtySession
+from orb_tui.server.pty import PAUSE_AT, READ_CHUNK, PtySession
 from orb_tui.server.runtime import Runtime
 from orb_tui.server.sandbox import bwrap_usable
 
@@ -80,7 +80,7 @@ async def test_output_waits_for_a_slow_reader_and_loses_nothing(runtime: Runtime
     session.write(f"head -c {size} /dev/zero | tr '\\0' a; echo; echo DO''NE\n".encode())
     await eventually(lambda: session.buffered >= PAUSE_AT, what="output buffered")
     # reading stopped at the threshold: the writer is blocked on the PTY, not buffered in us
-    assert session.buffered < PAUSE_AT + (128 << 10)
+    assert session.buffered < PAUSE_AT + READ_CHUNK
     out = await read_until(session, b"DONE\r\n")
     assert out.count(b"a") >= size
     await session.close()

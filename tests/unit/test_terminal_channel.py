@@ -27,6 +27,7 @@ from orb_tui.api import (
     TerminalClosedError,
     Unauthorized,
 )
+from orb_tui.api.terminal import RECV_BUFFER
 
 KEY = "orb_t3rm1nalS3cretK3y_0123456789"
 CID_TLS = "abc12345-0000-0000-0000-000000000000"
@@ -112,6 +113,16 @@ async def test_hello_then_echo_and_resize(shell: FakeShellServer) -> None:
         assert await term.recv() == b"\x00raw binary output"  # binary output passes through
     query = parse_qs(urlsplit(shell.requests[0].path).query)
     assert query["cols"] == ["100"] and query["rows"] == ["30"]
+
+
+async def test_the_receive_buffer_is_kept_small(shell: FakeShellServer) -> None:
+    async with channel(shell, "hello") as term:
+        assert term._ws is not None and term._ws.transport is not None
+        sock = term._ws.transport.get_extra_info("socket")
+        # Linux doubles what it is given; left alone it would grow to megabytes under a flood
+        assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF) == 2 * RECV_BUFFER
+        await term.send("still works\n")
+        assert await term.recv() == b"still works\n"
 
 
 async def test_no_compression_is_offered(shell: FakeShellServer) -> None:
