@@ -17,6 +17,7 @@ from textual.pilot import Pilot
 from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import TerminalClosed, TerminalClosedError
 from orb_tui.api.models import Computer
+from orb_tui.api.terminal import TerminalChannel
 from orb_tui.ui.terminal.widget import BACKLOG_LIMIT, MAX_SLICE, Connector, TerminalView
 
 TIMEOUT = 15.0
@@ -93,6 +94,48 @@ async def test_a_command_and_its_output(client: OrbClient, computer: Computer) -
         view = await ready(pilot)
         await type_line(pilot, "echo hello-$((6*7))")
         await wait_for_text(pilot, view, "hello-42")
+
+
+class GatedChannel:
+    """A real channel whose connect() waits for `gate`, as over a slow network."""
+
+    def __init__(self, channel: TerminalChannel, gate: asyncio.Event) -> None:
+        self.channel = channel
+        self.gate = gate
+
+    @property
+    def supports_resize(self) -> bool:
+        return self.channel.supports_resize
+
+    async def connect(self) -> None:
+        await self.gate.wait()
+        await self.channel.connect()
+
+    async def send(self, text: str) -> None:
+        await self.channel.send(text)
+
+    async def recv(self) -> bytes:
+        return await self.channel.recv()
+
+    async def resize(self, cols: int, rows: int) -> bool:
+        return await self.channel.resize(cols, rows)
+
+    async def close(self) -> None:
+        await self.channel.close()
+
+
+async def test_keys_typed_while_connecting_reach_the_shell_in_agent_data(
+    client: OrbClient, computer: Computer
+) -> None:
+    gate = asyncio.Event()
+    app = TerminalApp(lambda c, r: GatedChannel(client.terminal(computer.id, cols=c, rows=r), gate))
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(TerminalView)
+        await pilot.pause()
+        await type_line(pilot, "echo early-$((6*7)) in $PWD")
+        assert not view.connected
+        gate.set()
+        await wait_for_text(pilot, view, "early-42 in /agent/data")
 
 
 async def test_less_uses_the_alternate_screen_and_the_shell_comes_back(
