@@ -14,7 +14,13 @@ from textual.command import Provider
 
 from orb_tui.config.credentials import mask_key
 from orb_tui.config.paths import Paths
-from orb_tui.config.settings import ConfigProblem, Endpoint, Settings, resolve_endpoint
+from orb_tui.config.settings import (
+    ConfigProblem,
+    Endpoint,
+    Settings,
+    api_url_problem,
+    resolve_endpoint,
+)
 from orb_tui.ui import guard
 from orb_tui.ui.palette import ActionsProvider
 from orb_tui.ui.screens.help import HelpScreen
@@ -312,6 +318,10 @@ def run_console(*, local: bool, profile: str | None, api_url: str | None, read_o
     else:
         settings, credentials = _load(paths)
         endpoint = resolve_endpoint(settings, credentials, profile=profile, api_url=api_url)
+    problem = api_url_problem(endpoint.api_url) if endpoint else None
+    if endpoint and problem:  # from --api-url or ORB_API_URL: profiles were checked on load
+        print(f"orb-tui: the API URL {endpoint.api_url!r} {problem}", file=sys.stderr)
+        return 2
     app = make_app(settings=settings, paths=paths, endpoint=endpoint, read_only=read_only)
     app.run()
     return app.return_code or 0

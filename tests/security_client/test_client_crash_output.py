@@ -74,8 +74,9 @@ def assert_nowhere(key: str, tmp: Path, out: str, err: str) -> None:
 
 def test_an_unusable_url_from_the_environment_prints_no_key(tmp_path: Path) -> None:
     key = org_key()
-    out, err, _ = run_orb_tui([], {"ORB_API_KEY": key, "ORB_API_URL": "http://[::1"}, tmp_path)
-    assert "orb-tui" in err, "the console never drew anything (Textual draws on stderr)"
+    out, err, code = run_orb_tui([], {"ORB_API_KEY": key, "ORB_API_URL": "http://[::1"}, tmp_path)
+    assert code == 2 and err.startswith("orb-tui: the API URL 'http://[::1' is not a valid"), err
+    assert "Traceback" not in err
     assert_nowhere(key, tmp_path, out, err)
 
 

@@ -168,7 +168,6 @@ async def test_signing_in_over_an_open_file_refuses_and_says_the_chmod(
     assert paths.credentials_file.read_bytes() == before
 
 
-@pytest.mark.xfail(strict=True, reason="profiles.py saves the profile before the key (h6 #6)")
 async def test_signing_in_over_an_open_file_leaves_config_toml_alone(
     paths: Paths, org: Any
 ) -> None:

@@ -25,7 +25,8 @@ async def open_dialog(pilot, key: str) -> ProfileDialog:
     await pilot.press(key)
     await until(pilot, lambda: isinstance(pilot.app.screen, ProfileDialog), f"the {key} dialog")
     dialog = pilot.app.screen
-    assert pilot.app.focused is dialog.query_one("#profile-first", Input)
+    first = dialog.query_one("#profile-first", Input)
+    await until(pilot, lambda: pilot.app.focused is first, "the first field focused")
     return dialog
 
 

@@ -16,7 +16,14 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, S
 from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import OrbError, Unauthorized
 from orb_tui.config.credentials import CredentialsError, load_credentials, mask_key, save_credential
-from orb_tui.config.settings import CLOUD_URL, Endpoint, Profile, load_settings, save_profile
+from orb_tui.config.settings import (
+    CLOUD_URL,
+    Endpoint,
+    Profile,
+    api_url_problem,
+    load_settings,
+    save_profile,
+)
 from orb_tui.config.toml_io import TomlSyntaxError
 from orb_tui.ui.screens.org_base import OrgDialog, OrgScreen
 from orb_tui.ui.widgets.tls_warning import TlsWarning
@@ -43,7 +50,8 @@ def check_profile(name: str, url: str) -> str | None:
         return "profile: 1-40 letters, digits, '_' or '-'"
     if not url.startswith(("http://", "https://")) or len(url) < len("http://x"):
         return "API URL: an http:// or https:// address, e.g. https://api.orbcloud.dev"
-    return None
+    problem = api_url_problem(url)
+    return f"API URL: {problem}" if problem else None
 
 
 class ProfileDialog(OrgDialog[ProfileForm]):
@@ -285,11 +293,11 @@ class ProfilesScreen(OrgScreen):
     def _save(self, form: ProfileForm, key: str, note: str) -> None:
         paths = self.orb.paths
         first = not self.orb.settings.profiles or self.orb.settings.default_profile is None
-        try:
+        try:  # the key first: a profile must never be the default without its key
+            save_credential(paths, form.name, key)
             save_profile(
                 paths, Profile(form.name, form.api_url, form.verify_tls), make_default=first
             )
-            save_credential(paths, form.name, key)
         except SAVE_ERRORS as exc:
             self.post_message(self.Failed(f"cannot save profile {form.name}: {exc}"))
             return
