@@ -54,6 +54,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
     ConfigEditor #config-side { width: 30%; max-width: 44; min-width: 24; }
     ConfigEditor #config-problems { height: 1fr; }
     ConfigEditor #config-summary { height: auto; max-height: 5; padding: 0 1; color: $text-muted; }
+    ConfigEditor #config-summary.-empty { display: none; }
     ConfigEditor.-narrow #config-body { layout: vertical; }
     ConfigEditor.-narrow #config-side { width: 100%; max-width: 100%; height: auto; max-height: 7; }
     ConfigEditor.-narrow #config-problems { height: auto; max-height: 5; }
@@ -145,7 +146,7 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             yield TextArea.code_editor("", language="toml", id="config-text", read_only=True)
             with Vertical(id="config-side"):
                 yield ProblemList(id="config-problems")
-                yield Static("", id="config-summary", markup=False)
+                yield Static("", id="config-summary", markup=False, classes="-empty")
 
     def on_resize(self, event: events.Resize) -> None:
         self.set_class(event.size.width < NARROW_EDITOR, "-narrow")
@@ -392,7 +393,9 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         target = message.target
         if message.summary is not None:
             self.summary = describe_summary(message.summary)
-            self.query_one("#config-summary", Static).update(f"server read: {self.summary}")
+            summary = self.query_one("#config-summary", Static)
+            summary.update(f"server read: {self.summary}")
+            summary.remove_class("-empty")
         where = str(target.path) if target.path else target.label
         self.post_message(
             ComputerChanged(f"saved {where}" + (f": {self.summary}" if message.summary else ""))
