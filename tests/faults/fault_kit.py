@@ -40,6 +40,11 @@ ACTIONS = ("refuse", "cut", "delay", "503-json", "truncated-json")
 """Faults for an action that changes something: no answer, an answer lost after the server
 acted (cut, truncated), an error with words, and a timeout."""
 
+RECOVERY = 4.0
+"""Seconds a polled row may take to come back once the fault is gone: its backoff after the
+one or two failures of a cell (at most 0.8 s at a 0.2 s interval), a poll interval, and slack
+for a loaded 2-core machine."""
+
 _RAW = re.compile(
     r"Traceback|\b[A-Z]\w*(?:Error|Exception)\(|\bunexpected \w+|<[\w.]+ object at"
     r"|\bhttpx\b|\bhttpcore\b|\bh11\b|\[Errno|Connect call failed"
@@ -151,9 +156,13 @@ async def run_row(
                 else:
                     assert sent <= row.most, f"{sent} requests while the fault lasted"
             await proxy.clear()
+            cleared = time.monotonic()
             await (row.retry or row.act)(pilot, app)
             await until(pilot, lambda: row.done(app), timeout=10)
             assert_healthy(app, notices)
+            took = time.monotonic() - cleared
+            if row.tries is None:  # polled: back at the next try, a backoff step away at most
+                assert took <= RECOVERY, f"back only {took:.1f} s after the fault cleared"
         except AssertionError as exc:
             text = visible_text(app, notices[mark:]).replace("\n", " | ")[-600:]
             problems.append(f"{fault}: {exc}\n    on screen: {text}")
