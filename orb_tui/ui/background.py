@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import threading
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
@@ -42,7 +44,8 @@ class ComputersReader:
             ProtocolError: the answer is not a computers list.
         """
         if body != self._body:
-            self._listing = self._parse(decode())
+            with _collector_paused():
+                self._listing = self._parse(decode())
             self._body = body
         self._data = table_data(self._listing.computers, self._data)
         return self._listing, self._data
@@ -56,17 +59,34 @@ class ComputersReader:
             if not isinstance(cid, str):
                 computers.append(Computer.from_json(item))  # raises the usual ProtocolError
                 continue
-            known = self._parsed.get(cid)
-            if known is None or self._objects.get(cid) != item:
-                known = Computer.from_json(item)
+            known, seen = self._parsed.get(cid), self._objects.get(cid)
+            if known is None or seen != item:
+                known, seen = Computer.from_json(item), item
             computers.append(known)
-            objects[cid], parsed[cid] = item, known
+            objects[cid], parsed[cid] = seen, known  # the old object if equal: the new one dies
         self._objects, self._parsed = objects, parsed
         if not isinstance(data, Mapping):
             return ComputerList(tuple(computers), len(computers))
         # the list's own fields (total, anything unknown) read as ComputerList.from_json reads them
         rest = ComputerList.from_json({"total": len(computers), **data, "computers": []})
         return dataclasses.replace(rest, computers=tuple(computers))
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """No garbage collection meanwhile (on any thread).
+
+    Most of a decoded answer is garbage a moment later; collections during the parse would
+    move it into the older generations, and so bring on the full collections that pause the
+    UI thread for tens of milliseconds.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class _PollingClient(OrbClient):
