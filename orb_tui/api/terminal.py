@@ -41,14 +41,15 @@ HELLO_WAIT = 0.5  # seconds connect() waits for the server's hello
 MAX_FRAME = 16 << 20  # generous: a shell can print a lot between two reads
 MAX_QUEUE = 2
 """Frames received and not yet taken by recv() before the socket stops being read."""
-RECV_BUFFER = 128 << 10
+RECV_BUFFER = 32 << 10
 """The socket's receive buffer (bytes; Linux doubles it): about what the server may send ahead
 of our reading, all of which the echo of a key typed into a flood waits behind.
 
-Set once, before output flows: the kernel would grow it to megabytes, and shrinking it later
-drops data already on the way (the sender then waits out a retransmission timeout). Kept this
-size, a flood is paced by the reader and still leaves slack for a server slow to get a CPU.
-Over a long round trip it caps throughput near RECV_BUFFER / RTT (2.6 MB/s at 50 ms)."""
+Set once, before output flows: the kernel would grow it to megabytes under a flood, and
+shrinking it later drops data already on the way (the sender then waits out a retransmission
+timeout, 200 ms or more). 128 KiB let 0.5 MB wait ahead of an echo on loopback, 32 KiB 0.2 MB,
+at the same widget throughput. Over a long round trip it caps throughput near twice this per
+round trip (about 1.3 MB/s at 50 ms), still more than a terminal can show."""
 _CONTROL_TYPES = frozenset({"hello"})
 _COMPUTER = re.compile(r"/computers/([^/]+)/terminal")
 
