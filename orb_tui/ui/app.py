@@ -122,8 +122,17 @@ class OrbApp(App[int]):
         self._open_clients(self.endpoint)
         self.connecting = False
         self._poll_now()
+        self._tell_org_screens()
         if self.client is None:
             self.action_org_screen("profiles")
+
+    def _tell_org_screens(self) -> None:
+        """An org screen opened before the client existed (or for another endpoint) loads now."""
+        from orb_tui.ui.screens.org_base import OrgScreen  # the org screens load on first use
+
+        for screen in self.screen_stack:
+            if isinstance(screen, OrgScreen):
+                screen.endpoint_changed()
 
     def _poll_now(self) -> None:
         for screen in self.screen_stack:
@@ -223,6 +232,7 @@ class OrbApp(App[int]):
             for warning in screen.query(TlsWarning):
                 warning.show_for(endpoint)
         self._poll_now()
+        self._tell_org_screens()
 
     def action_help(self) -> None:
         """Show every binding."""

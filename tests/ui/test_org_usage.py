@@ -25,8 +25,10 @@ async def test_shows_the_totals_the_server_reports(make_test_app, ui_env) -> Non
         await until(pilot, lambda: screen.usage is not None, "the usage loaded")
         async with OrbClient(endpoint.api_url, endpoint.api_key) as orb:
             reported = await orb.usage(*period(30))
+        # the totals take a second line once they arrive: wait for the layout to give it room
+        created = "Computers created 2   destroyed 2"
+        await until(pilot, lambda: created in screen_text(screen), "the totals shown")
         text = screen_text(screen)
-        assert "Computers created 2   destroyed 2" in text
         assert screen.usage is not None
         shown = screen.usage.runtime_gb_hours, screen.usage.disk_gb_hours
         assert shown == (reported.runtime_gb_hours, reported.disk_gb_hours)

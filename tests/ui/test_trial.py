@@ -272,3 +272,19 @@ async def test_a_dialog_body_does_not_take_the_main_screens_layout(make_test_app
         await pilot.pause()
         assert app.screen.query_one("#body").region.height == 1  # not 1fr, like MainScreen #body
         await assert_fits(pilot, app.screen)
+
+
+async def test_an_org_screen_opened_while_connecting_loads_once_connected(
+    make_test_app: Any, until: Any
+) -> None:
+    from orb_tui.ui.screens.webhooks import WebhooksScreen
+
+    app = make_test_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = WebhooksScreen()
+        app.push_screen(screen)  # before the first refresh: the client is not there yet
+        await until(
+            pilot, lambda: "webhooks;" in screen_text(screen) or "webhook ·" in screen_text(screen)
+        )
+        assert "profile test at" in screen_text(screen)
+        assert "not signed in" not in screen_text(screen)

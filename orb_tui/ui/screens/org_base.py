@@ -95,11 +95,22 @@ class OrgScreen(Screen[None]):
         return cast("OrbApp", self.app)
 
     def signed_in_client(self) -> OrbClient | None:
-        """The app's client, or None after saying on the status line that nobody is signed in."""
+        """The app's client, or None after saying on the status line that nobody is signed in
+        (or that the console is still connecting: it tells the screen when it is done)."""
         client = self.orb.client
-        if client is None:
+        if client is None and self.orb.connecting:
+            self.set_status("connecting…")
+        elif client is None:
             self.set_status(NOT_SIGNED_IN, error=True)
         return client
+
+    def endpoint_changed(self) -> None:
+        """The console connected, or moved to another endpoint: say which, and load again."""
+        for heading in self.query(".org-screen-heading").results(Static):
+            heading.update(self.heading())
+        refresh = getattr(self, "action_refresh", None)
+        if callable(refresh):
+            refresh()
 
     def set_status(self, text: str, *, error: bool = False) -> None:
         """Say what happened (or went wrong) on the screen's status line."""
@@ -110,6 +121,9 @@ class OrgScreen(Screen[None]):
     def heading(self) -> str:
         """Which endpoint this screen is showing, for the line under the header."""
         client = self.orb.client
+        endpoint = self.orb.endpoint
+        if client is None and self.orb.connecting and endpoint is not None:
+            return f"connecting to {endpoint.api_url}…"
         if client is None:
             return NOT_HERE if self.ORG_NAME == "profiles" else NOT_SIGNED_IN
         profile = self.orb.profile_name or "(no profile)"
