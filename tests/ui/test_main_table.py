@@ -174,6 +174,21 @@ async def test_changed_cells_repaint_their_rows_only() -> None:
         assert "c-00003-with-a-longer-name" in row_text(table, 3)
 
 
+async def test_a_filter_removes_thousands_of_rows_at_once(until: Any) -> None:
+    app = TableApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.query_one(ComputerTable)
+        table.apply(fake_computers(3000))
+        await until(pilot, lambda: table.row_count == 3000)
+        table.move_cursor(row=2500)
+        table.set_filter("c-0250")
+        await pilot.pause()
+        assert names(table) == [f"c-{i:05d}" for i in range(2500, 2510)]
+        assert [table.get_row_index(key) for key in table.shown_ids] == list(range(10))
+        assert table.cursor_row < 10 and table.selected is not None
+        assert "c-02500" in row_text(table, 0)
+
+
 async def test_names_are_shown_as_written_not_as_markup() -> None:
     app = TableApp()
     async with app.run_test(size=(100, 30)) as pilot:
