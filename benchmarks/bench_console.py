@@ -179,6 +179,31 @@ async def keypress_delays(app: OrbApp, pilot: Any, table: ComputerTable) -> list
     return delays
 
 
+async def filter_and_sort(pilot: Any, table: ComputerTable, count: int) -> dict[str, float]:
+    """UI-thread CPU of typing a filter that leaves 10 rows, of clearing it (until every row is
+    back), and of sorting by the next column."""
+    out = {}
+    ui = time.thread_time()
+    table.set_filter("bench-0001")
+    await pilot.pause()
+    out["filter"] = time.thread_time() - ui
+    ui = time.thread_time()
+    table.set_filter("")
+    while table.row_count < count:
+        await pilot.pause(0.01)
+    await pilot.pause()
+    out["unfilter"] = time.thread_time() - ui
+    ui = time.thread_time()
+    table.action_cycle_sort()
+    await pilot.pause()
+    out["sort"] = time.thread_time() - ui
+    for _ in range(2 * len(COLUMN_KEYS) - 1):  # both directions round: by name, ascending again
+        table.action_cycle_sort()
+    table.app.clear_notifications()
+    await pilot.pause()
+    return out
+
+
 async def keep_renaming(state_dir: Path) -> None:
     """Rename another 1% of the computers every 0.3 s, so most polls bring changes."""
     for round_no in range(100, 10_000):
@@ -227,6 +252,7 @@ async def measure_console(url: str, key: str, state_dir: Path, count: int) -> di
         screen.poll_now()
         while any(worker.is_running for worker in app.workers):
             await pilot.pause(0.05)
+        out["filter_sort"] = await filter_and_sort(pilot, table, count)
         out["refill"] = [await refill_cycle(pilot, app, table) for _ in range(ROUNDS)]
     return out
 
@@ -387,6 +413,11 @@ def report(count: int, figures: dict[str, Any], start: dict[str, float]) -> None
         f"clear+refill       update {ms(median(refill, 'apply'))} -> UI cost {ms(base)}"
         f"   (diff unchanged: {median(unchanged, 'ui_cost') / base:.3f}x,"
         f" 1% changed: {median(changed, 'ui_cost') / base:.3f}x of refill)"
+    )
+    fs = figures["filter_sort"]
+    print(
+        f"filter to 10 rows  UI cost {ms(fs['filter'])}; clearing it (until all rows are back)"
+        f" {ms(fs['unfilter'])}; sort by the next column {ms(fs['sort'])}"
     )
     for label, delays, polls in (
         ("keypress idle", figures["idle_keys"], None),
