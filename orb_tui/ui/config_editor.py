@@ -65,6 +65,8 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         Binding("ctrl+g", "quick_edit", "Quick edit", id="config-quick-edit"),
         Binding("ctrl+l", "open_file", "Open file", id="config-open-file"),
         Binding("ctrl+r", "reload", "Reload", id="config-reload"),
+        # Tab indents in the editor, so the problems list is not a Tab away: this walks them
+        Binding("f8", "next_problem", "Next problem", id="config-next-problem"),
     ]
 
     @dataclass
@@ -291,6 +293,18 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
     def on_problem_list_chosen(self, message: ProblemList.Chosen) -> None:
         message.stop()
         self.goto(message.problem.line, message.problem.column)
+
+    def action_next_problem(self) -> None:
+        """Put the cursor on the next problem after it (from the top again after the last)."""
+        problems = sorted(self._validate().problems, key=lambda p: (p.line, p.column))
+        if not problems:
+            self.notify("no problems", timeout=3)
+            return
+        here = self.text_area.cursor_location
+        after = [p for p in problems if (p.line - 1, p.column - 1) > here]
+        problem = (after or problems)[0]
+        self.goto(problem.line, problem.column)
+        self.notify(f"{problem.line}:{problem.column} {problem.message}", timeout=5)
 
     def goto(self, line: int, column: int) -> None:
         """Put the cursor at a 1-based line and column (clamped to the text) and focus the editor."""

@@ -129,6 +129,11 @@ async def test_choosing_a_problem_moves_the_cursor(
         options.focus()
         await pilot.press("up", "enter")
         assert area.cursor_location == (3, 7)
+        # from the editor itself (where Tab indents), F8 walks the problems and wraps
+        await pilot.press("f8")
+        assert area.cursor_location == (4, 0) and area.has_focus
+        await pilot.press("f8")
+        assert area.cursor_location == (3, 7)
 
 
 async def test_a_draft_survives_closing_without_saving(
