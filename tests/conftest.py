@@ -14,6 +14,19 @@ if TYPE_CHECKING:
     from orb_tui.api.client import OrbClient
 
 
+@pytest.fixture(autouse=True)
+def no_unexpected_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test in which the console reported an unexpected error (it survives them by design,
+    so without this a bug in a handler would only show as a notice); `@pytest.mark.provokes_errors`
+    marks the tests that raise on purpose."""
+    from orb_tui.ui import guard
+
+    guard.REPORTED.clear()
+    yield
+    if request.node.get_closest_marker("provokes_errors") is None:
+        assert not guard.REPORTED, f"the console reported unexpected errors: {list(guard.REPORTED)}"
+
+
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     """One local server for the whole session; it must exit 0 on SIGTERM at the end."""

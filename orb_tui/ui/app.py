@@ -167,6 +167,7 @@ class OrbApp(App[int]):
     def report_unexpected(self, error: Exception, where: str) -> None:
         """Log `error` (keys redacted) and say in plain words that something failed; go on running."""
         secrets = self._secrets()
+        guard.REPORTED.append(f"{where}: {type(error).__name__}")
         guard.write_log(self.paths.log_file, where, error, secrets)
         words = guard.redact(plain_words(error), secrets)
         now = time.monotonic()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +25,10 @@ KEY_PATTERN = re.compile(r"\borb_[A-Za-z0-9_-]{8,}")
 BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)\S+")
 
 Dispatch = Callable[[MessagePump, Message], Awaitable[None]]
+
+# Every report made in this process, newest last ("where: ExceptionType"), so a test suite can fail
+# on an error the console survived; bounded so a long session does not grow it.
+REPORTED: deque[str] = deque(maxlen=100)
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:

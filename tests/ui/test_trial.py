@@ -7,6 +7,7 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
+import pytest
 from test_org_support import assert_fits, open_screen, screen_text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
@@ -56,6 +57,7 @@ def _errors(app: Any) -> list[str]:
     return [n.message for n in app._notifications if n.title == "unexpected error"]
 
 
+@pytest.mark.provokes_errors
 async def test_an_exception_in_a_handler_or_action_is_reported_and_the_console_goes_on(
     make_test_app: Any, ui_env: Any, until: Any
 ) -> None:
@@ -90,6 +92,7 @@ async def test_an_exception_in_a_handler_or_action_is_reported_and_the_console_g
     assert ui_env.paths.log_file.stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.provokes_errors
 async def test_the_same_error_again_is_logged_but_not_shown_again(make_test_app: Any) -> None:
     app = make_test_app()
     async with app.run_test(size=(80, 24)) as pilot:
@@ -246,6 +249,7 @@ async def test_a_poll_error_is_read_whole_at_80_columns(
         assert "connection refused" in text and "? help" in text
 
 
+@pytest.mark.provokes_errors
 async def test_a_key_saved_for_another_profile_is_redacted_too(
     make_test_app: Any, ui_env: Any, until: Any
 ) -> None:
