@@ -106,6 +106,8 @@ class OrgScreen(Screen[None]):
 
     def endpoint_changed(self) -> None:
         """The console connected, or moved to another endpoint: say which, and load again."""
+        if not self.query(".org-screen-status"):  # not composed yet: its own mount loads it
+            return
         for heading in self.query(".org-screen-heading").results(Static):
             heading.update(self.heading())
         refresh = getattr(self, "action_refresh", None)
