@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from test_org_support import open_screen, screen_text, status_of, until
 from textual.app import App, ComposeResult
@@ -82,3 +82,12 @@ async def test_chart_sums_days_into_bars_when_they_do_not_fit() -> None:
         assert lines[0].startswith("Disk GB-hours per day (2 days a bar)")
         assert lines[1].split("│")[0].strip() == "2.00"
         assert lines[-1].strip().startswith("08-01") and lines[-1].rstrip().endswith("11-08")
+
+
+def test_a_period_ends_after_what_happened_this_second() -> None:
+    """The API takes whole seconds: an end rounded down left out a computer created just now."""
+    now = datetime(2026, 11, 30, 7, 43, 40, 500_000, tzinfo=timezone.utc)
+    start, end = period(30, now)
+    assert end == datetime(2026, 11, 30, 7, 43, 41, tzinfo=timezone.utc)
+    assert end - start == timedelta(days=30)
+    assert period(7, end)[1] == end  # a whole second stays as it is

@@ -28,8 +28,11 @@ PERIODS = (7, 30, 90)
 
 
 def period(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """(start, end) of the last `days` days ending at `now` (UTC)."""
+    """(start, end) of the last `days` days ending at `now` (UTC), the end rounded up to a whole
+    second: the API takes whole seconds, and rounding down would leave out what happened just now."""
     end = now or datetime.now(timezone.utc)
+    if end.microsecond:
+        end = end.replace(microsecond=0) + timedelta(seconds=1)
     return end - timedelta(days=days), end
 
 
