@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fault_kit import INTERVAL, REQUEST_TIMEOUT
 from proxy import FaultProxy
 from server_harness import Org, RunningServer, register_org
 from ui.conftest import Notices, _until
@@ -14,11 +15,6 @@ from ui.conftest import Notices, _until
 from orb_tui.config.paths import Paths
 from orb_tui.config.settings import Endpoint, Settings
 from orb_tui.ui.app import OrbApp, make_app
-
-INTERVAL = 0.2
-"""The poll interval of the console under test: short, so recovery and backoff show quickly."""
-REQUEST_TIMEOUT = 2.0
-"""The console's per-request timeout: a delayed answer fails after this long."""
 
 
 @pytest.fixture

@@ -17,6 +17,11 @@ from orb_tui.ui.app import OrbApp
 from orb_tui.ui.screens.main import MainScreen
 from orb_tui.ui.widgets.status_line import StatusLine
 
+INTERVAL = 0.2
+"""The poll interval of the console under test: short, so recovery and backoff show quickly."""
+REQUEST_TIMEOUT = 2.0
+"""The console's per-request timeout: a delayed answer fails after this long."""
+
 WORDS: dict[str, str] = {
     "refuse": "connection refused",
     "reset": "broke",

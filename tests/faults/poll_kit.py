@@ -6,8 +6,7 @@ import time
 from typing import Any
 
 import httpx
-from conftest import INTERVAL
-from fault_kit import WORDS, assert_healthy, inject, status_text
+from fault_kit import INTERVAL, WORDS, assert_healthy, inject, status_text
 from proxy import FaultProxy, describe
 from server_harness import Org
 
