@@ -23,9 +23,11 @@ class ComputersLoaded(Message, bubble=False):
 
 @dataclass
 class ComputersFailed(Message, bubble=False):
-    """A poll of the computers list failed; `error` is a sentence a person can act on."""
+    """A poll of the computers list failed; `error` is a sentence a person can act on, and
+    `retry_after` the seconds the server asked us to wait (a 429's Retry-After), if it said."""
 
     error: str
+    retry_after: float | None = None
 
 
 @dataclass

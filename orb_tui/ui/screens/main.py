@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Input
 
-from orb_tui.api.errors import NotFound, OrbError
+from orb_tui.api.errors import NotFound, OrbError, RateLimited
 from orb_tui.api.models import Computer
 from orb_tui.ui.messages import ComputerChanged, ComputersFailed, ComputersLoaded
 from orb_tui.ui.widgets.agents_tab import AgentsTab
@@ -31,6 +31,8 @@ from orb_tui.ui.widgets.status_line import (
 from orb_tui.ui.widgets.tls_warning import TlsWarning
 
 MAX_BACKOFF = 30.0
+MAX_RETRY_AFTER = 300.0
+"""The longest Retry-After the poll honours: a server asking for hours is not left to stop it."""
 WIDE_LAYOUT = 140
 """Columns from which the table and the tabs sit side by side."""
 TABS = Binding.Group("Tabs")
@@ -192,7 +194,9 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
                 raise OrbError("not signed in: press P to open Profiles and sign in")
             listing, data = await background.computers()
         except OrbError as exc:
-            self.post_message(ComputersFailed(str(exc)))
+            self.post_message(
+                ComputersFailed(str(exc), exc.retry_after if isinstance(exc, RateLimited) else None)
+            )
             return
         except Exception as exc:  # polling must survive anything and say so
             self.post_message(ComputersFailed(plain_words(exc)))
@@ -213,6 +217,8 @@ class MainScreen(ReportsWorkerErrors, Screen[None]):
         self.polls += 1
         self.failures += 1
         delay = backoff_delay(self.interval, self.failures)
+        if message.retry_after is not None:  # the server said when: never sooner than that
+            delay = max(delay, min(message.retry_after, MAX_RETRY_AFTER))
         self.status.failed(message.error, delay)
         self._schedule(delay)
 
