@@ -15,15 +15,14 @@ BACKLOG_LIMIT = 16 << 10
 Every character held here, and in the buffers before it, is one a keystroke's echo waits behind
 during a flood; the socket and the server keep theirs small too, so the shell is paced by us."""
 KEYS_PENDING = 0.5
-"""Seconds after a key typed into streaming output during which its echo is awaited: small slices,
-frames at Textual's pace. (At a quiet prompt the echo comes at once and needs neither.)"""
+"""Seconds after a key typed into streaming output during which its echo is awaited: small slices
+keep the loop free for it. (At a quiet prompt the echo comes at once.)"""
 STREAMING_WINDOW = 0.25
 """Output streams while at least STREAMING_CHARS were fed in the last window of this many seconds."""
 LATENCY_HOLD = 5.0
 """Seconds after the last key typed into streaming output during which frames are not stretched
 (or until the output stops)."""
 FRAME_INTERVAL = 1 / 30
-TYPING_FRAME_INTERVAL = 1 / 60  # while keys are pending; Textual paints at most 60 a second
 MAX_FRAME_INTERVAL = 1 / 4
 STREAMING_CHARS = 16 << 10  # fed between two frames: output is streaming, not being typed
 OTHER_CPU_SHARE = 0.08  # while streaming, what frames and the rest may take beside the emulator
