@@ -38,6 +38,9 @@ from orb_tui.api.errors import (
 __all__ = ["TerminalChannel", "TerminalClosed", "TerminalClosedError"]
 
 HELLO_WAIT = 0.5  # seconds connect() waits for the server's hello
+KEEPALIVE = 10.0
+"""Seconds between pings and to wait for the pong: a socket that stalls without closing is
+noticed within twice this plus the 2 s close timeout (websockets' defaults took 42 s)."""
 MAX_FRAME = 16 << 20  # generous: a shell can print a lot between two reads
 MAX_QUEUE = 2
 """Frames received and not yet taken by recv() before the socket stops being read."""
@@ -77,6 +80,8 @@ class TerminalChannel:
         api_key: sent as `?key=` (as the reference says) and as a Bearer header.
         cols, rows: the initial size.
         connect_timeout: seconds for the connection and the WebSocket handshake.
+        keepalive: seconds between pings, and to wait for each pong, before the socket counts
+            as lost.
         open_connection: `websockets.asyncio.client.connect` or a stand-in.
         ssl_context: for wss:// URLs (None: the system's default verification).
     """
@@ -89,6 +94,7 @@ class TerminalChannel:
         cols: int = 80,
         rows: int = 24,
         connect_timeout: float = 10.0,
+        keepalive: float = KEEPALIVE,
         open_connection: OpenConnection = connect,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -96,6 +102,7 @@ class TerminalChannel:
         self.cols = cols
         self.rows = rows
         self.connect_timeout = connect_timeout
+        self.keepalive = keepalive
         self.supports_resize = False
         self.hello: Mapping[str, object] | None = None
         self.closed: TerminalClosed | None = None
@@ -153,6 +160,8 @@ class TerminalChannel:
                 max_size=MAX_FRAME,
                 max_queue=MAX_QUEUE,
                 open_timeout=self.connect_timeout,
+                ping_interval=self.keepalive,
+                ping_timeout=self.keepalive,
                 close_timeout=2.0,
                 logger=_RedactingLogger(logging.getLogger("websockets.client"), self._api_key),
             )

@@ -8,6 +8,7 @@ arrive once it ends.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -19,6 +20,7 @@ from proxy import FAULTS, FaultProxy, describe
 from server_harness import Org
 
 from orb_tui.api.client import OrbClient
+from orb_tui.api.terminal import TerminalChannel, TerminalClosedError
 from orb_tui.ui.terminal.widget import TerminalView
 from orb_tui.ui.widgets.computer_table import ComputerTable
 
@@ -80,3 +82,26 @@ async def test_terminal(
             await type_line(pilot, "echo back-$((1+1))")
             await until(pilot, lambda: "back-2" in painted(view), timeout=5)
         assert_healthy(app, notices)
+
+
+async def test_a_stalled_socket_is_noticed_by_the_keepalive(
+    proxy: FaultProxy, proxied_org: Org
+) -> None:
+    """A stall longer than the keepalive ends the channel as lost (the banner and a reconnect
+    follow from that), instead of leaving a dead shell on screen until the OS gives up."""
+    async with OrbClient(proxy.url, proxied_org.api_key) as orb:
+        computer = await orb.create_computer("stalled")
+        url = orb.terminal_url(computer.id)
+    channel = TerminalChannel(url, proxied_org.api_key, keepalive=0.5)
+    await channel.connect()
+    try:
+        await proxy.inject(FAULTS["ws-stall"], path=TERMINAL)
+        started = time.monotonic()
+        with pytest.raises(TerminalClosedError):
+            while True:  # drain the prompt, then wait for output that cannot come
+                await asyncio.wait_for(channel.recv(), timeout=10)
+        # a ping, its timeout, then the 2 s close handshake that the stall cannot complete
+        assert time.monotonic() - started < 2 * 0.5 + 2.0 + SLACK
+    finally:
+        await proxy.clear()
+        await channel.close()
