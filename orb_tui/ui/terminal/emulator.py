@@ -173,9 +173,25 @@ class TerminalScreen(ScreenState):
         scrollback (only lines leaving the top of the primary screen belong there)."""
         buffer = self.buffer
         count = min(max(count, 1), bottom - top + 1)
+        scrollback = self.scrollback
+        if count == 1 and keep and top == 0 and not self.alternate:
+            # the common case of a stream: the line the full scrollback forgets becomes the new
+            # blank line. A fresh row per line left thousands of young rows for each of Python's
+            # garbage collections to walk, and frames paid for most of them.
+            full = len(scrollback) == scrollback.maxlen
+            old = scrollback[0] if full and scrollback else None
+            scrollback.append(buffer.pop(0))
+            if old is None:
+                buffer.insert(bottom, self._blank_row())
+            else:
+                old[:] = self._blank_template()
+                old.version += 1
+                buffer.insert(bottom, old)
+            self._mark(top, bottom)
+            return
         if keep and top == 0 and not self.alternate:
-            self.scrollback.extend(buffer[:count])
-        if count == 1:  # the common case: one more line of output
+            scrollback.extend(buffer[:count])
+        if count == 1:  # one line up inside a region, or on the alternate screen
             del buffer[top]
             buffer.insert(bottom, self._blank_row())
         else:

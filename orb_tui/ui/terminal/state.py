@@ -141,11 +141,15 @@ class ScreenState(pyte.Screen):
 
     def _blank_row(self) -> Row:
         """One blank row in the erase colour (the common case of a scroll)."""
+        return Row(self._blank_template())
+
+    def _blank_template(self) -> list[Cell]:
+        """The cells of a blank row in the erase colour (shared: copy, never change it)."""
         cell = self._erase_cell()
         template = self._template
         if template[0] is not cell or len(template) != self.columns:
             template = self._template = [cell] * self.columns
-        return Row(template)
+        return template
 
     def _erase_cell(self) -> Cell:
         """The cell erasing leaves behind: blank, in the current background (like xterm)."""
