@@ -141,8 +141,8 @@ class BackgroundClient:
         Raises:
             OrbError: as `OrbClient.list_computers` does.
         """
-        future = asyncio.run_coroutine_threadsafe(self._client.computers(), self._loop)
-        return await asyncio.wrap_future(future)
+        client = self._client
+        return await self.run(lambda _: client.computers())
 
     async def aclose(self) -> None:
         """Close the client, stop the loop and join the thread."""

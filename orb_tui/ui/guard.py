@@ -21,8 +21,9 @@ from typing import Any
 from textual.message import Message
 from textual.message_pump import MessagePump
 
+from orb_tui.api import errors
+
 KEY_PATTERN = re.compile(r"\borb_[A-Za-z0-9_-]{8,}")
-BEARER_PATTERN = re.compile(r"(?i)(bearer\s+)\S+")
 
 Dispatch = Callable[[MessagePump, Message], Awaitable[None]]
 
@@ -32,12 +33,10 @@ REPORTED: deque[str] = deque(maxlen=100)
 
 
 def redact(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with every given secret, every `orb_…` key and every bearer token replaced by `***`."""
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    text = KEY_PATTERN.sub("orb_***", text)
-    return BEARER_PATTERN.sub(r"\1***", text)
+    """`text` as `api.errors.redact` masks it (the given secrets, bearer tokens, key query
+    values), and every `orb_…` key besides."""
+    text = errors.redact(text, [s for s in secrets if s and len(s) >= 4])
+    return KEY_PATTERN.sub("orb_***", text)
 
 
 def write_log(path: Path, where: str, error: BaseException, secrets: Iterable[str | None]) -> None:
