@@ -22,6 +22,18 @@ INTERVAL = 0.2
 REQUEST_TIMEOUT = 2.0
 """The console's per-request timeout: a delayed answer fails after this long."""
 
+CONFIG = """\
+[agent]
+name = "faulty"
+lang = "python"
+entry = "agent.py"
+
+[build]
+working_dir = "/agent/data"
+steps = ["echo built"]
+"""
+"""An orb.toml the action rows upload, build and deploy."""
+
 WORDS: dict[str, str] = {
     "refuse": "connection refused",
     "reset": "broke",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fault_kit import ACTIONS, Row, action, last, main, nothing, run_row
+from fault_kit import ACTIONS, CONFIG, Row, action, last, main, nothing, run_row
 from proxy import FaultProxy
 from server_harness import Org
 from textual.pilot import Pilot
@@ -22,17 +22,6 @@ from orb_tui.api.client import OrbClient
 from orb_tui.config.drafts import DraftStore
 from orb_tui.ui.app import OrbApp
 from orb_tui.ui.widgets.computer_table import ComputerTable
-
-CONFIG = """\
-[agent]
-name = "faulty"
-lang = "python"
-entry = "agent.py"
-
-[build]
-working_dir = "/agent/data"
-steps = ["echo built"]
-"""
 
 
 class ConfigEdits:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from fault_kit import ACTIONS, Row, action, last, nothing, run_row
+from fault_kit import ACTIONS, CONFIG, Row, action, last, nothing, run_row
 from proxy import FaultProxy
 from server_harness import Org
 
@@ -18,16 +18,6 @@ from orb_tui.api.client import OrbClient
 from orb_tui.ui.widgets.computer_table import ComputerTable
 
 NO_DELAY = tuple(f for f in ACTIONS if f != "delay")
-CONFIG = """\
-[agent]
-name = "faulty"
-lang = "python"
-entry = "agent.py"
-
-[build]
-working_dir = "/agent/data"
-steps = ["echo built"]
-"""
 AGENT = "mkdir -p /agent/code && printf 'import time\\ntime.sleep(600)\\n' > /agent/code/agent.py"
 
 
