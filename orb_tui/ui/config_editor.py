@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,8 @@ from orb_tui.ui.widgets.base import ReportsWorkerErrors, client_of, orb_app
 
 VALIDATE_DELAY = 0.25
 """Seconds of quiet typing before the buffer is checked again."""
+SENT_KEPT = 8
+"""Uploads remembered per target as ours when deciding whether the server text is a conflict."""
 NARROW_EDITOR = 100
 """Below this many columns the problems sit under the editor instead of beside it."""
 
@@ -139,8 +142,9 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
         self._loaded = False
         self._checked: str | None = None
         self._timer: Timer | None = None
-        self._sent: dict[str, str] = {}
-        """The last text uploaded per target, whether or not its answer arrived."""
+        self._sent: dict[str, deque[str]] = {}
+        """The last texts uploaded per target, whether or not their answers arrived: an upload
+        given up on may still reach the server after a later one did."""
 
     def compose(self) -> ComposeResult:
         yield Static("select a computer to edit its orb.toml", id="config-header", markup=False)
@@ -370,8 +374,10 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
             return
         try:
             current = await self._current(target)
-            # the saved text may be ours: an earlier upload whose answer was lost got through
-            conflict = current not in (base, text, self._sent.get(target.key))
+            # the saved text may be ours: an upload whose answer was lost, or that we gave up on,
+            # got through (perhaps after a later one)
+            sent = self._sent.setdefault(target.key, deque(maxlen=SENT_KEPT))
+            conflict = current not in (base, text, *sent)
             if conflict and not await self._resolve_conflict(target, current, text):
                 return
             summary = None
@@ -379,7 +385,8 @@ class ConfigEditor(ReportsWorkerErrors, Widget):
                 mode = target.path.stat().st_mode & 0o777 if target.path.exists() else 0o644
                 write_atomic(target.path, text, mode=mode)
             else:
-                self._sent[target.key] = text
+                if text not in sent:
+                    sent.append(text)
                 upload = await client_of(self).upload_config(target.computer_id, text)
                 summary = upload.summary
         except (OrbError, OSError) as exc:

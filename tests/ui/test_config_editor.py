@@ -194,6 +194,28 @@ async def test_a_concurrent_change_is_caught_before_overwriting(
         assert await client.get_config(computer.id) == mine
 
 
+async def test_an_older_upload_of_ours_landing_late_is_not_a_conflict(
+    client: OrbClient, make_test_app: Any, until: Any
+) -> None:
+    """An upload given up on (a timeout) can reach the server after a later one: the next save
+    must see the server text as ours, not ask the user to choose between two of their own edits."""
+    computer = await computer_with_config(client)
+    app = make_test_app(poll_interval=QUIET)
+    async with app.run_test(size=(120, 40)) as pilot:
+        editor = await open_editor(app, pilot, until)
+        area = editor.query_one(TextArea)
+        texts = []
+        for number in range(3):
+            area.insert(f"# edit {number}\n", area.document.end)
+            texts.append(area.text)
+            if number == 2:
+                await client.upload_config(computer.id, texts[0])  # edit 0 lands late
+            await pilot.press("ctrl+s")
+            await until(pilot, lambda: not editor.has_unsaved or showing(app, ChoiceDialog))
+            assert not isinstance(app.screen, ChoiceDialog), "our own upload taken for a conflict"
+            assert await client.get_config(computer.id) == texts[-1]
+
+
 SCRIPTED_EDITOR = """\
 import sys
 from pathlib import Path
