@@ -62,7 +62,8 @@ async def poll_cell(
         await until(pilot, lambda: "1 computer · updated" in status_text(app), timeout=10)
         took = time.monotonic() - cleared
         assert took <= backoff_delay(INTERVAL, failures + 1) + INTERVAL + SLACK, took
-        assert "connection restored" in notices
+        # the notice is a message to the app, handled after the status line changed
+        await until(pilot, lambda: "connection restored" in notices, timeout=2)
         assert not status_text(app).startswith("✖")
         assert table.row_count == 1
         assert_healthy(app, notices)
