@@ -22,6 +22,13 @@ PAUSE_AT = 16 << 10
 Small on purpose: the kernel's PTY queue already holds about 64 KiB, and every byte held here is
 one a keystroke's echo waits behind during a flood. Reading resumes as soon as `read()` takes
 some, so a fast consumer still gets the full rate."""
+TYPING_CHUNK = 4 << 10
+"""READ_CHUNK and PAUSE_AT while someone types into streaming output (see `typing`)."""
+TYPING_WINDOW = 1.0
+"""Seconds after a key written into streaming output during which buffers stay small."""
+STREAMING = 16 << 10
+"""Output read in the last STREAMING_SPAN seconds above which it counts as streaming."""
+STREAMING_SPAN = 0.25
 CLOSE_GRACE = 2.0
 
 
@@ -61,6 +68,9 @@ class PtySession:
         self._eof = False
         self._closed = False
         self._reading = False
+        self._typed_at = float("-inf")
+        self._span_start = float("-inf")
+        self._span_read = self._last_span_read = 0
         self._resume_reading()
         self.ended: asyncio.Task[int] = self._loop.create_task(self.child.wait())
         """Done with bash's exit status once it is gone."""
@@ -74,6 +84,32 @@ class PtySession:
     def buffered(self) -> int:
         """Bytes of output read from the PTY and not yet taken by `read()`."""
         return len(self._buffer)
+
+    @property
+    def typing(self) -> bool:
+        """True for TYPING_WINDOW seconds after a key was written while output streamed.
+
+        Every byte buffered between the PTY and the screen is one that key's echo waits behind,
+        so buffers shrink then; the rest of the time they stay deep enough for full throughput
+        (a key at a quiet prompt, such as the Enter that starts a `cat`, changes nothing)."""
+        return self._loop.time() - self._typed_at < TYPING_WINDOW
+
+    def _limits(self) -> tuple[int, int]:
+        """(bytes per read, bytes buffered at which reading pauses)."""
+        return (TYPING_CHUNK, TYPING_CHUNK) if self.typing else (READ_CHUNK, PAUSE_AT)
+
+    def _count_read(self, size: int) -> None:
+        now = self._loop.time()
+        if now - self._span_start >= STREAMING_SPAN:
+            recent = now - self._span_start < 2 * STREAMING_SPAN
+            self._last_span_read = self._span_read if recent else 0
+            self._span_start, self._span_read = now, 0
+        self._span_read += size
+
+    def _streaming(self) -> bool:
+        if self._loop.time() - self._span_start >= 2 * STREAMING_SPAN:
+            return False
+        return max(self._span_read, self._last_span_read) >= STREAMING
 
     @property
     def returncode(self) -> int | None:
@@ -94,9 +130,10 @@ class PtySession:
 
     def _on_readable(self) -> None:
         gathered = 0
-        while gathered < READ_CHUNK:
+        limit, pause_at = self._limits()
+        while gathered < limit:
             try:
-                chunk = os.read(self._fd, READ_CHUNK - gathered)
+                chunk = os.read(self._fd, limit - gathered)
             except BlockingIOError:
                 break
             except OSError as exc:  # EIO: every slave fd is closed, the shell is gone
@@ -109,18 +146,21 @@ class PtySession:
                 break
             self._buffer += chunk
             gathered += len(chunk)
-        if len(self._buffer) >= PAUSE_AT:
+        self._count_read(gathered)
+        if len(self._buffer) >= pause_at:
             self._pause_reading()
         self._ready.set()
 
     async def read(self) -> bytes:
-        """Up to READ_CHUNK bytes of output; b"" once the shell is gone and all output was read."""
+        """Up to READ_CHUNK bytes of output (TYPING_CHUNK while typing); b"" once the shell is
+        gone and all output was read."""
         while not self._buffer and not self._eof and not self._closed:
             self._ready.clear()
             await self._ready.wait()
-        data = bytes(self._buffer[:READ_CHUNK])
-        del self._buffer[:READ_CHUNK]
-        if len(self._buffer) < PAUSE_AT:
+        limit, pause_at = self._limits()
+        data = bytes(self._buffer[:limit])
+        del self._buffer[:limit]
+        if len(self._buffer) < pause_at:
             self._resume_reading()
         return data
 
@@ -130,6 +170,8 @@ class PtySession:
         """Queue keystrokes for the shell (buffered while the PTY's input queue is full)."""
         if self._closed or self._eof:
             return
+        if self._streaming():
+            self._typed_at = self._loop.time()
         self._pending += data
         self._flush()
 

@@ -14,6 +14,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from orb_tui.server.auth import bearer
 from orb_tui.server.errors import ApiProblem, invalid, not_found, unauthorized
+from orb_tui.server.pty import TYPING_CHUNK
 from orb_tui.server.runtime import PtySession
 from orb_tui.server.state import ServerState
 
@@ -24,7 +25,8 @@ SEND_BUFFER = 16 << 10
 
 Left alone, the kernel lets megabytes of a flood wait unsent on a loopback socket, and a
 keystroke's echo waits behind all of it; kept small, the shell is paced by the client's reading.
-The client's receive buffer decides the rest (`orb_tui.api.terminal.RECV_BUFFER`)."""
+The client's receive buffer decides the rest (`orb_tui.api.terminal.RECV_BUFFER`). Smaller still
+(TYPING_CHUNK) while someone types into streaming output (`PtySession.typing`)."""
 
 
 def _size(ws: WebSocket, name: str, default: int) -> int:
@@ -50,9 +52,10 @@ def _check(state: ServerState, ws: WebSocket, computer_id: str) -> tuple[int, in
     return _size(ws, "cols", 80), _size(ws, "rows", 24)
 
 
-async def _pump_out(ws: WebSocket, session: PtySession) -> None:
+async def _pump_out(ws: WebSocket, session: PtySession, limits: SendLimits) -> None:
     decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
     while data := await session.read():
+        limits.apply(TYPING_CHUNK if session.typing else SEND_BUFFER)
         if text := decoder.decode(data):
             await ws.send_text(text)
     if tail := decoder.decode(b"", final=True):
@@ -80,32 +83,49 @@ async def _pump_in(ws: WebSocket, session: PtySession) -> None:
             _resize(session, frame)
 
 
-def limit_buffering(ws: WebSocket) -> bool:
-    """Keep little output queued for this client: in the transport and in the socket.
+class SendLimits:
+    """How much output may wait for this client in the server's transport and unsent in its
+    socket: SEND_BUFFER, or TYPING_CHUNK while someone types into streaming output.
 
     The ASGI scope exposes no socket; uvicorn's `receive` is a method of its protocol, which holds
-    the transport. With another server (or a wrapped `receive`) nothing changes and this says so.
+    the transport. With another server (or a wrapped `receive`) nothing changes (`active` False).
     """
-    protocol = getattr(ws._receive, "__self__", None)
-    transport = getattr(protocol, "transport", None)
-    if not isinstance(transport, asyncio.WriteTransport):
-        return False
-    transport.set_write_buffer_limits(high=SEND_BUFFER)
-    sock = transport.get_extra_info("socket")
-    lowat = getattr(socket, "TCP_NOTSENT_LOWAT", None)
-    if sock is not None and lowat is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-        # Unsent bytes the kernel takes before the socket stops being writable. Not SO_SNDBUF:
-        # a locked send buffer waits for delayed ACKs and stalls the stream.
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, lowat, SEND_BUFFER)
-    return True
+
+    def __init__(self, ws: WebSocket) -> None:
+        protocol = getattr(ws._receive, "__self__", None)
+        transport = getattr(protocol, "transport", None)
+        self._transport = transport if isinstance(transport, asyncio.WriteTransport) else None
+        self._socket: socket.socket | None = None
+        self._size = 0
+        if self._transport is not None:
+            sock = self._transport.get_extra_info("socket")
+            if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+                self._socket = sock
+
+    @property
+    def active(self) -> bool:
+        return self._transport is not None
+
+    def apply(self, size: int) -> None:
+        """Hold at most about `size` bytes in the transport and unsent in the socket."""
+        if self._transport is None or size == self._size:
+            return
+        self._size = size
+        self._transport.set_write_buffer_limits(high=size)
+        lowat = getattr(socket, "TCP_NOTSENT_LOWAT", None)
+        if self._socket is not None and lowat is not None:
+            # Unsent bytes the kernel takes before the socket stops being writable. Not SO_SNDBUF:
+            # a locked send buffer waits for delayed ACKs and stalls the stream.
+            with contextlib.suppress(OSError):
+                self._socket.setsockopt(socket.IPPROTO_TCP, lowat, size)
 
 
 async def serve_terminal(ws: WebSocket, session: PtySession) -> None:
     """Pump one session until the shell exits (close 1000) or the client goes."""
-    limit_buffering(ws)
+    limits = SendLimits(ws)
+    limits.apply(SEND_BUFFER)
     await ws.send_bytes(HELLO)
-    out = asyncio.create_task(_pump_out(ws, session))
+    out = asyncio.create_task(_pump_out(ws, session, limits))
     inp = asyncio.create_task(_pump_in(ws, session))
     try:
         done, _ = await asyncio.wait({out, inp}, return_when=asyncio.FIRST_COMPLETED)

@@ -18,6 +18,7 @@ from orb_tui.api.client import OrbClient
 from orb_tui.api.errors import TerminalClosed, TerminalClosedError
 from orb_tui.api.models import Computer
 from orb_tui.api.terminal import TerminalChannel
+from orb_tui.ui.terminal.feed import FramePacer
 from orb_tui.ui.terminal.widget import BACKLOG_LIMIT, MAX_SLICE, Connector, TerminalView
 
 TIMEOUT = 15.0
@@ -398,3 +399,27 @@ async def test_no_connector_means_no_connection() -> None:
         channel = ClosingChannel("", total=0)
         view.set_connector(lambda c, r: channel)
         await wait_for_text(pilot, view, "connection lost: peer vanished — reconnecting in 0.5 s")
+
+
+class SlowPacer(FramePacer):
+    """Frames stretched as far as a long stream would stretch them, and further."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.interval = 60.0
+
+    def frame(self, fed_total: int) -> None:
+        pass
+
+
+async def test_the_end_of_a_stream_is_painted_without_waiting_for_a_stretched_frame() -> None:
+    channel = ScriptChannel()
+    app = TerminalApp(lambda c, r: channel)
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = app.query_one(TerminalView)
+        await wait_for(pilot, view, lambda: view.connected, "the connection")
+        view._pacer = SlowPacer()
+        channel.script.put_nowait("first\r\n")
+        await wait_for_text(pilot, view, "first")  # a frame just went out: the next is 60 s away
+        channel.script.put_nowait("x" * 40_000 + "\r\nthe-end")
+        await wait_for_text(pilot, view, "the-end", timeout=5)

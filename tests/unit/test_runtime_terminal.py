@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from proc_probe import eventually, pids_running, unique_seconds, zombie_children
 
-from orb_tui.server.pty import PAUSE_AT, READ_CHUNK, PtySession
+from orb_tui.server.pty import PAUSE_AT, READ_CHUNK, TYPING_CHUNK, PtySession
 from orb_tui.server.runtime import Runtime
 from orb_tui.server.sandbox import bwrap_usable
 
@@ -83,4 +83,25 @@ async def test_output_waits_for_a_slow_reader_and_loses_nothing(runtime: Runtime
     assert session.buffered < PAUSE_AT + READ_CHUNK
     out = await read_until(session, b"DONE\r\n")
     assert out.count(b"a") >= size
+    await session.close()
+
+
+async def test_a_key_typed_into_a_flood_shrinks_the_buffering(runtime: Runtime) -> None:
+    session = await runtime.open_terminal("c1", 80, 24)
+    session.write(b"echo rea''dy\n")  # a key at a quiet prompt changes nothing
+    await read_until(session, b"ready")
+    assert not session.typing
+    session.write(b"yes\n")
+    await read_until(session, b"y\r\n" * 2000)
+    await eventually(lambda: session.buffered >= PAUSE_AT, what="the flood buffered")
+    session.write(b"x")  # typed while the output streams: its echo waits behind every byte held
+    assert session.typing
+    for _ in range(8):  # what was held before the key drains
+        await session.read()
+    for _ in range(50):
+        assert len(await session.read()) <= TYPING_CHUNK
+        assert session.buffered < 2 * TYPING_CHUNK
+    await eventually(lambda: not session.typing, what="the typing window ends")
+    chunks = [len(await session.read()) for _ in range(20)]
+    assert max(chunks) > TYPING_CHUNK, chunks  # full-size reads again
     await session.close()

@@ -56,6 +56,10 @@ class ShellConnection(Widget):
     def _set_banner(self, text: str | None) -> None:
         raise NotImplementedError
 
+    def _backlog_limit(self) -> int:
+        """Characters waiting to be fed above which the socket is not read."""
+        return BACKLOG_LIMIT
+
     def _new_shell(self) -> None:
         """A new connection is a new shell: start from a clean screen."""
         raise NotImplementedError
@@ -146,7 +150,7 @@ class ShellConnection(Widget):
             except TerminalClosedError as error:
                 return error.closed
             self._backlog.push(decoder.decode(data))
-            if self._backlog.size > BACKLOG_LIMIT:
+            if self._backlog.size > self._backlog_limit():
                 self._room.clear()
             self._has_data.set()
 

@@ -24,6 +24,12 @@ LATENCY_HOLD = 5.0
 (or until the output stops)."""
 FRAME_INTERVAL = 1 / 30
 MAX_FRAME_INTERVAL = 1 / 4
+QUIET_AFTER = 0.008
+"""Seconds without new output after which a frame held back for streaming is painted at once: the
+end of a `cat` shows when it arrives, not up to MAX_FRAME_INTERVAL later. During a flood the next
+output comes within microseconds, so this never fires there."""
+MIN_FRAME_INTERVAL = 1 / 60
+"""Shortest time between two frames, whatever the reason (Textual paints at most 60 a second)."""
 STREAMING_CHARS = 16 << 10  # fed between two frames: output is streaming, not being typed
 OTHER_CPU_SHARE = 0.08  # while streaming, what frames and the rest may take beside the emulator
 

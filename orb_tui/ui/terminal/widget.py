@@ -21,6 +21,8 @@ from orb_tui.ui.terminal.feed import (
     BULK_SLICE,
     FRAME_INTERVAL,
     MAX_SLICE,
+    MIN_FRAME_INTERVAL,
+    QUIET_AFTER,
     Backlog,
     FramePacer,
     StreamWatch,
@@ -38,6 +40,7 @@ __all__ = [
     "row_selection",
 ]
 
+TYPING_FRAME_INTERVAL = 1 / 120
 SYNC_TIMEOUT = 0.15  # longest a synchronized update (mode 2026) may hold frames back
 RESIZE_DEBOUNCE = 0.12
 CLOSE_TIMEOUT = 3.0
@@ -84,6 +87,7 @@ class TerminalView(ShellConnection, MouseSelection, can_focus=True):
         self._room.set()
         self._watch = StreamWatch()
         self._frame_handle: asyncio.TimerHandle | None = None
+        self._quiet_handle: asyncio.TimerHandle | None = None
         self._resize_handle: asyncio.TimerHandle | None = None
         self._last_frame = 0.0
         self._pacer = FramePacer()
@@ -119,7 +123,7 @@ class TerminalView(ShellConnection, MouseSelection, can_focus=True):
         self.run_worker(self._feed_loop(), group="terminal-feed", exit_on_error=False)
 
     async def on_unmount(self) -> None:
-        for handle in (self._frame_handle, self._resize_handle):
+        for handle in (self._frame_handle, self._quiet_handle, self._resize_handle):
             if handle is not None:
                 handle.cancel()
         # Close the socket here: a cancelled worker would leave it half closed.
@@ -176,10 +180,32 @@ class TerminalView(ShellConnection, MouseSelection, can_focus=True):
                 screen.feed(chunk)
                 pacer.fed(clock() - started)
                 self.fed += len(chunk)
-                if backlog.size <= BACKLOG_LIMIT:
+                if backlog.size <= self._backlog_limit():
                     self._room.set()
                 self._schedule_frame()
                 await asyncio.sleep(0)
+            self._watch_quiet(loop)
+
+    def _backlog_limit(self) -> int:
+        """Smaller while a key's echo is on its way: it waits behind all of the backlog."""
+        now = asyncio.get_running_loop().time()
+        return MAX_SLICE if self._watch.keys_pending(now) else BACKLOG_LIMIT
+
+    def _watch_quiet(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Everything received is fed: paint soon if nothing more comes (the output stopped)."""
+        if self._quiet_handle is not None:
+            self._quiet_handle.cancel()
+        self._quiet_handle = loop.call_later(QUIET_AFTER, self._on_quiet, self.fed)
+
+    def _on_quiet(self, fed: int) -> None:
+        self._quiet_handle = None
+        handle = self._frame_handle
+        if fed != self.fed or handle is None or self.screen_model.synchronized:
+            return
+        due = self._last_frame + MIN_FRAME_INTERVAL
+        if due < handle.when():  # call_at with a time past runs at once
+            handle.cancel()
+            self._frame_handle = asyncio.get_running_loop().call_at(due, self._flush_frame)
 
     def _schedule_frame(self) -> None:
         loop = asyncio.get_running_loop()
@@ -192,8 +218,12 @@ class TerminalView(ShellConnection, MouseSelection, can_focus=True):
             self._sync_since = None
             # frames stretched to save CPU for a stream would hold back the echo of a typed key;
             # faster than 30 a second, painting delays the keys themselves (p50 10 ms, not 3)
-            typing = self._watch.typed_into_stream(now)
-            interval = FRAME_INTERVAL if typing else self._pacer.interval
+            if self._watch.keys_pending(now):
+                interval = TYPING_FRAME_INTERVAL
+            elif self._watch.typed_into_stream(now):
+                interval = FRAME_INTERVAL
+            else:
+                interval = self._pacer.interval
             due = max(self._last_frame + interval, now)
         if self._frame_handle is not None:
             if self._frame_handle.when() <= due:
