@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 TYPING_FRAME_INTERVAL = 1 / 120
+"""Frame interval while a key's echo is awaited: under Textual's 60 a second, so its timer paces."""
 SYNC_TIMEOUT = 0.15  # longest a synchronized update (mode 2026) may hold frames back
 RESIZE_DEBOUNCE = 0.12
 CLOSE_TIMEOUT = 3.0
@@ -216,8 +217,9 @@ class TerminalView(ShellConnection, MouseSelection, can_focus=True):
             due = max(self._sync_since + self.sync_timeout, now)
         else:
             self._sync_since = None
-            # frames stretched to save CPU for a stream would hold back the echo of a typed key;
-            # faster than 30 a second, painting delays the keys themselves (p50 10 ms, not 3)
+            # frames stretched to save CPU for a stream would hold back the echo of a typed key:
+            # while it is awaited, rows are marked as they change and Textual paints at its own
+            # pace (60 a second); then 30 a second while typing goes on
             if self._watch.keys_pending(now):
                 interval = TYPING_FRAME_INTERVAL
             elif self._watch.typed_into_stream(now):
