@@ -1,10 +1,12 @@
 """Output throughput and keystroke latency through TerminalView, against the emulator's own rate.
 
-Run: .venv/bin/python benchmarks/bench_terminal_widget.py [--quick]
+Run: .venv/bin/python benchmarks/bench_terminal_widget.py [--quick] [--console]
 
 A local server runs in a subprocess; a headless Textual app (`run_test`) holds one TerminalView
-on a computer's shell. Throughput: `cat` of a text file inside the computer, from Enter to the
-Textual frame that shows the line printed after it (socket, backlog, emulator, frames, compositor),
+on a computer's shell: a minimal app at 80x24, or with --console the console itself at 120x40
+(polling, its Terminal tab open). Throughput: `cat` of a text file inside the computer, from the
+file's first byte at the socket (and from Enter) to the Textual frame that shows the line printed
+after it (socket, backlog, emulator, frames, compositor),
 as MB/s and as a fraction of `TerminalScreen.feed` alone on the same bytes in the same run (in the
 widget's bulk slices, best of three). Latency while `yes` floods the terminal: a key to its bytes on the socket,
 a key the widget handles itself (shift+PgUp/PgDn) to the next painted frame, and a typed
@@ -20,14 +22,14 @@ import gc
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from server_harness import register_org, start_server  # noqa: E402
+from server_harness import Org, register_org, start_server  # noqa: E402
 from textual import events  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
@@ -49,14 +51,38 @@ MAKE_TEXT = (
 )
 
 
+class PaintClock:
+    """When Textual painted frames: wraps an app's `_display`, its single way to the terminal."""
+
+    def __init__(self, app: App[Any]) -> None:
+        self.paints: list[float] = []
+        self.painted = asyncio.Event()
+        display = app._display
+
+        def timed_display(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if renderable is not None:
+                self.paints.append(time.perf_counter())
+                self.painted.set()
+
+        app._display = timed_display  # type: ignore[method-assign]
+
+
+CLOCKS: dict[int, PaintClock] = {}
+
+
+def clock_of(app: App[Any]) -> PaintClock:
+    if id(app) not in CLOCKS:
+        CLOCKS[id(app)] = PaintClock(app)
+    return CLOCKS[id(app)]
+
+
 class BenchApp(App[None]):
-    """One TerminalView, and a record of when Textual painted a frame."""
+    """One TerminalView alone."""
 
     def __init__(self, connect: Connector) -> None:
         super().__init__()
         self.connect = connect
-        self.paints: list[float] = []
-        self.painted = asyncio.Event()
 
     def compose(self) -> ComposeResult:
         yield TerminalView()
@@ -65,18 +91,10 @@ class BenchApp(App[None]):
         # the console's collector policy (cli.py, app.py): what start-up made is frozen out of
         # full collections, which otherwise cost 30-50 ms a pass here
         gc.freeze()
+        clock_of(self)
         view = self.query_one(TerminalView)
         view.focus()
         view.set_connector(self.connect)
-        display = self._display
-
-        def timed_display(screen: Any, renderable: Any) -> None:
-            display(screen, renderable)
-            if renderable is not None:
-                self.paints.append(time.perf_counter())
-                self.painted.set()
-
-        self._display = timed_display  # type: ignore[method-assign]
 
 
 class Probe:
@@ -128,20 +146,19 @@ async def until(pilot: Pilot[None], check: Callable[[], object], timeout: float)
     Not pilot.pause(): it forces a screen update each time, which would defeat frame pacing;
     and no tight polling, which would cost the CPU being measured.
     """
-    app = pilot.app
-    assert isinstance(app, BenchApp)
+    clock = clock_of(pilot.app)
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
             return False
-        app.painted.clear()
+        clock.painted.clear()
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(app.painted.wait(), 0.05)
+            await asyncio.wait_for(clock.painted.wait(), 0.05)
     return True
 
 
 async def painted_after_feed(
-    pilot: Pilot[None], app: BenchApp, probe: Probe, timeout: float
+    pilot: Pilot[None], app: App[Any], probe: Probe, timeout: float
 ) -> float | None:
     """When the first frame painted after the marker was fed and flushed, or None."""
 
@@ -149,13 +166,13 @@ async def painted_after_feed(
         if probe.fed_at is None:
             return None
         flushed = first_after(probe.flushes, probe.fed_at)
-        return None if flushed is None else first_after(app.paints, flushed)
+        return None if flushed is None else first_after(clock_of(app).paints, flushed)
 
     await until(pilot, done, timeout)
     return done()
 
 
-def raw_rate(text: str, repeat: int = REPEAT) -> tuple[float, float]:
+def raw_rate(text: str, size: tuple[int, int], repeat: int = REPEAT) -> tuple[float, float]:
     """Characters a second `TerminalScreen.feed` takes in the widget's largest slices: (wall, CPU).
 
     Best of 3; BULK_SLICE is what the widget feeds while nobody types, and larger slices only
@@ -163,7 +180,7 @@ def raw_rate(text: str, repeat: int = REPEAT) -> tuple[float, float]:
     """
     wall = cpu = float("inf")
     for _ in range(repeat):
-        screen = TerminalScreen(COLUMNS, LINES)
+        screen = TerminalScreen(*size)
         started, started_cpu = time.perf_counter(), time.process_time()
         for start in range(0, len(text), BULK_SLICE):
             screen.feed(text[start : start + BULK_SLICE])
@@ -181,7 +198,7 @@ async def wait_prompt(pilot: Pilot[None], view: TerminalView) -> None:
 
 
 async def throughput(
-    pilot: Pilot[None], app: BenchApp, probe: Probe, payload: str
+    pilot: Pilot[None], app: App[Any], probe: Probe, payload: str
 ) -> tuple[float, float, float]:
     """Characters a second to the painted end of a `cat`: (wall from Enter, wall from the file's
     first byte at the socket, CPU from Enter).
@@ -193,7 +210,7 @@ async def throughput(
     # stream (frames unstretched, small slices): wait as a person would before typing it
     await pilot.pause(2 * STREAMING_WINDOW + 0.1)
     await pilot.press(*"clear; cat big.txt; echo END-$((7*6))")
-    view = app.query_one(TerminalView)
+    view = app.screen.query_one(TerminalView)
     channel = view._channel
     assert channel is not None
     head, arrived = payload[:40].encode(), []
@@ -241,13 +258,14 @@ async def key_to_wire(pilot: Pilot[None], view: TerminalView, samples: int) -> l
     return delays
 
 
-async def local_key_to_paint(pilot: Pilot[None], app: BenchApp, samples: int) -> list[float]:
+async def local_key_to_paint(pilot: Pilot[None], app: App[Any], samples: int) -> list[float]:
     delays = []
     for index in range(samples):
         pressed = time.perf_counter()
         await press(pilot.app, "shift+pageup" if index % 2 == 0 else "shift+pagedown")
-        await until(pilot, lambda t=pressed: first_after(app.paints, t) is not None, 5)
-        painted = first_after(app.paints, pressed)
+        paints = clock_of(app).paints
+        await until(pilot, lambda t=pressed, p=paints: first_after(p, t) is not None, 5)
+        painted = first_after(paints, pressed)
         if painted is not None:
             delays.append(painted - pressed)
         await pilot.pause(0.02)
@@ -255,10 +273,10 @@ async def local_key_to_paint(pilot: Pilot[None], app: BenchApp, samples: int) ->
 
 
 async def echo_to_paint(
-    pilot: Pilot[None], app: BenchApp, probe: Probe, samples: int
+    pilot: Pilot[None], app: App[Any], probe: Probe, samples: int
 ) -> tuple[list[float], list[int]]:
     """Delays from a key to its echo painted, and the characters fed in between (ahead of it)."""
-    view = app.query_one(TerminalView)
+    view = app.screen.query_one(TerminalView)
     delays, ahead = [], []
     for _ in range(samples):
         probe.arm("@")
@@ -280,8 +298,45 @@ def pct(values: list[float], q: float) -> str:
     return f"{1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]:.1f} ms"
 
 
-async def run(size: int, samples: int) -> None:
-    server = start_server(Path(tempfile.mkdtemp(prefix="bench-term-")) / "state")
+@contextlib.asynccontextmanager
+async def terminal_alone(
+    client: OrbClient, computer_id: str
+) -> AsyncIterator[tuple[App[Any], Pilot[Any], TerminalView]]:
+    """The widget alone in a minimal app, COLUMNS x LINES."""
+    app = BenchApp(lambda c, r: client.terminal(computer_id, cols=c, rows=r))
+    async with app.run_test(size=(COLUMNS, LINES)) as pilot:
+        yield app, pilot, app.query_one(TerminalView)
+
+
+@contextlib.asynccontextmanager
+async def terminal_in_console(
+    org: Org, work: Path
+) -> AsyncIterator[tuple[App[Any], Pilot[Any], TerminalView]]:
+    """The console itself at 120x40, polling every 2 s, with its Terminal tab open."""
+    from orb_tui.config.paths import Paths
+    from orb_tui.config.settings import Endpoint, Settings
+    from orb_tui.ui.app import make_app
+    from orb_tui.ui.widgets.computer_table import ComputerTable
+
+    gc.disable()  # as `orb-tui` starts (cli.py); the console freezes and enables it once connected
+    app = make_app(
+        settings=Settings(),
+        paths=Paths(config_dir=work / "config", state_dir=work / "state"),
+        endpoint=Endpoint(profile="bench", api_url=org.url, api_key=org.api_key),
+    )
+    async with app.run_test(size=(120, 40)) as pilot:
+        clock_of(app)
+        table = app.screen.query_one(ComputerTable)
+        if not await until(pilot, lambda: table.row_count == 1, 15):
+            raise SystemExit("the console never listed the computer")
+        await pilot.press("t")
+        await until(pilot, lambda: bool(app.screen.query(TerminalView)), 15)
+        yield app, pilot, app.screen.query_one(TerminalView)
+
+
+async def run(size: int, samples: int, console: bool) -> None:
+    work = Path(tempfile.mkdtemp(prefix="bench-term-"))
+    server = start_server(work / "server")
     try:
         org = await register_org(server.url)
         async with OrbClient(org.url, org.api_key, timeout=120) as client:
@@ -290,19 +345,23 @@ async def run(size: int, samples: int) -> None:
             assert made.exit_code == 0, made.stderr
             text = (await client.read_file(computer.id, "/agent/data/big.txt")).decode()
             payload = text.replace("\n", "\r\n")  # as the PTY sends it (onlcr)
-            raw = raw_rate(payload)
-            app = BenchApp(lambda c, r: client.terminal(computer.id, cols=c, rows=r))
-            async with app.run_test(size=(COLUMNS, LINES)) as pilot:
-                view = app.query_one(TerminalView)
+            opened = (
+                terminal_in_console(org, work) if console else terminal_alone(client, computer.id)
+            )
+            async with opened as (app, pilot, view):
                 await wait_prompt(pilot, view)
+                grid = (view.screen_model.columns, view.screen_model.lines)
+                raw = raw_rate(payload, grid)
                 probe = Probe(view)
                 runs = [await throughput(pilot, app, probe, payload) for _ in range(REPEAT)]
-                after = raw_rate(payload)  # again, in case the machine's load changed meanwhile
+                after = raw_rate(payload, grid)  # again, in case the machine's load changed
                 raw = (max(raw[0], after[0]), max(raw[1], after[1]))
                 widget, socket_on = max(r[0] for r in runs), max(r[1] for r in runs)
                 widget_cpu = max(r[2] for r in runs)
+                where = "in the console, polling every 2 s" if console else "in a minimal app"
                 print(
-                    f"payload {len(payload) / 1e6:.1f} MB of word lines, {COLUMNS}x{LINES}, best of {REPEAT}"
+                    f"payload {len(payload) / 1e6:.1f} MB of word lines, a {grid[0]}x{grid[1]}"
+                    f" terminal {where}, best of {REPEAT}"
                 )
                 print(
                     f"emulator alone:      {raw[0] / 1e6:6.2f} MB/s wall, {raw[1] / 1e6:6.2f} MB/s of CPU"
@@ -350,7 +409,8 @@ async def run(size: int, samples: int) -> None:
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    asyncio.run(run(size=1_000_000 if quick else 4_000_000, samples=20 if quick else 100))
+    size, samples = (1_000_000, 20) if quick else (4_000_000, 100)
+    asyncio.run(run(size, samples, console="--console" in sys.argv))
 
 
 if __name__ == "__main__":
