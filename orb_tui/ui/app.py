@@ -162,7 +162,8 @@ class OrbApp(App[int]):
             return
         profile = endpoint.profile or "no profile"
         mode = "read-only · " if self.read_only else ""  # first: a narrow header cuts the end
-        self.sub_title = f"{mode}{profile} · {endpoint.api_url} · {mask_key(endpoint.api_key)}"
+        url = _shown_url(endpoint.api_url)
+        self.sub_title = f"{mode}{profile} · {url} · {mask_key(endpoint.api_key)}"
 
     def report_unexpected(self, error: Exception, where: str) -> None:
         """Log `error` (keys redacted) and say in plain words that something failed; go on running."""
@@ -283,6 +284,16 @@ class OrbApp(App[int]):
 _OWN_ACTIONS = {
     binding.action.split("(")[0] for binding in OrbApp.BINDINGS if isinstance(binding, Binding)
 }
+
+
+def _shown_url(url: str) -> str:
+    """The URL for the header: without a scheme that says nothing (https, or http on loopback),
+    so the masked key still fits at 80 columns; plain http to another host keeps it as a warning."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
+    if scheme == "https" or (scheme == "http" and host in ("127.0.0.1", "localhost", "::1")):
+        return rest
+    return url
 
 
 def make_app(

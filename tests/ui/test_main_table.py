@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.widgets import Input
+from textual.widgets import Header, Input
+from textual.widgets._header import HeaderTitle
 
 from orb_tui.api.client import OrbClient
 from orb_tui.api.models import Computer
@@ -72,6 +73,19 @@ async def test_header_shows_profile_and_masked_key(make_test_app: Any, ui_env: A
         assert app.sub_title.startswith("test · ")
         assert mask_key(key) in app.sub_title
         assert key not in app.sub_title
+
+
+async def test_the_masked_key_fits_a_read_only_header_at_80_columns(
+    make_test_app: Any, ui_env: Any
+) -> None:
+    app = make_test_app(read_only=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        title = app.screen.query_one(Header).query_one(HeaderTitle)
+        shown = "".join(strip.text for strip in title.render_lines(title.region.reset_offset))
+        assert "read-only" in shown
+        assert mask_key(ui_env.endpoint.api_key) in shown, shown
+        assert "http://" not in shown  # the local server's scheme says nothing
 
 
 class TableApp(App[None]):
