@@ -154,7 +154,11 @@ async def test_a_draft_survives_closing_without_saving(
         editor = await open_editor(app, pilot, until)
         assert editor.query_one(TextArea).text == edited
         assert editor.has_unsaved
-        assert any("restored your unsaved draft" in n.message for n in app._notifications)
+        # the notice is a message to the app, handled after the editor loaded the draft
+        await until(
+            pilot,
+            lambda: any("restored your unsaved draft" in n.message for n in app._notifications),
+        )
         await pilot.press("ctrl+s")
         await until(pilot, lambda: not editor.has_unsaved)
         assert not list(app.paths.drafts_dir.glob("*.json"))

@@ -39,7 +39,8 @@ async def test_create_computer_through_the_dialog(
         await pilot.press("enter")
         await until(pilot, lambda: table.row_count == 1)
         assert str(table.get_row(table.shown_ids[0])[0]) == "made-here"
-        assert any("created made-here" in n for n in notices)
+        # a poll may show the row before the create's answer is back and its notice handled
+        await until(pilot, lambda: any("created made-here" in n for n in notices))
     made = (await client.list_computers()).computers
     assert [(c.name, c.runtime_mb, c.disk_mb) for c in made] == [("made-here", 512, 2048)]
 

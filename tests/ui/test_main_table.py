@@ -76,14 +76,18 @@ async def test_header_shows_profile_and_masked_key(make_test_app: Any, ui_env: A
 
 
 async def test_the_masked_key_fits_a_read_only_header_at_80_columns(
-    make_test_app: Any, ui_env: Any
+    make_test_app: Any, ui_env: Any, until: Any
 ) -> None:
     app = make_test_app(read_only=True)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause()
         title = app.screen.query_one(Header).query_one(HeaderTitle)
-        shown = "".join(strip.text for strip in title.render_lines(title.region.reset_offset))
-        assert "read-only" in shown
+
+        def drawn() -> str:
+            return "".join(strip.text for strip in title.render_lines(title.region.reset_offset))
+
+        # the header copies the sub-title in a watcher of its own, after the app set it
+        await until(pilot, lambda: "read-only" in drawn())
+        shown = drawn()
         assert mask_key(ui_env.endpoint.api_key) in shown, shown
         assert "http://" not in shown  # the local server's scheme says nothing
 

@@ -64,8 +64,9 @@ async def test_a_good_key_is_saved_0600_and_the_console_moves_to_it(make_test_ap
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_screen(pilot, ProfilesScreen)
         await sign_in(pilot, "work", url, key)
-        await until(pilot, lambda: app.profile_name == "work", "the switch to work")
-        assert "signed in as profile work" in status_of(screen)
+        # the status is the last thing the switch sets (it awaits closing the old clients)
+        await until(pilot, lambda: "signed in as profile work" in status_of(screen), "signed in")
+        assert app.profile_name == "work"
         table = screen.query_one("#profiles-table", DataTable)
         assert table.get_row("work")[1:4] == ["work (default)", url, mask_key(key)]
         assert key not in screen_text(screen)
@@ -88,8 +89,8 @@ async def test_register_saves_a_profile_and_its_key(make_test_app, ui_env) -> No
         await pilot.press("tab")
         app.focused.value = ""
         await pilot.press(*"mine", "enter")
-        await until(pilot, lambda: app.profile_name == "mine", "the switch to the new account")
-        assert "registered" in status_of(screen)
+        await until(pilot, lambda: "registered" in status_of(screen), "the new account")
+        assert app.profile_name == "mine"
     assert stat.S_IMODE(ui_env.paths.credentials_file.stat().st_mode) == 0o600
     key = load_credentials(ui_env.paths)["mine"]
     assert load_settings(ui_env.paths).profiles["mine"].api_url == url
@@ -113,9 +114,9 @@ async def test_add_an_endpoint_switch_to_it_then_sign_in(make_test_app, ui_env) 
         assert not ui_env.paths.credentials_file.exists()
         table.focus()
         await pilot.press("enter")
-        await until(pilot, lambda: app.profile_name == "spare", "the switch to spare")
+        await until(pilot, lambda: "no key yet" in status_of(screen), "the switch to spare")
+        assert app.profile_name == "spare"
         assert app.client is None
-        assert "no key yet" in status_of(screen)
         dialog = await open_dialog(pilot, "s")
         assert dialog.query_one("#profile-first", Input).value == "spare"
         assert dialog.query_one("#profile-url", Input).value == url

@@ -93,7 +93,9 @@ async def test_an_exception_in_a_handler_or_action_is_reported_and_the_console_g
 
 
 @pytest.mark.provokes_errors
-async def test_the_same_error_again_is_logged_but_not_shown_again(make_test_app: Any) -> None:
+async def test_the_same_error_again_is_logged_but_not_shown_again(
+    make_test_app: Any, until: Any
+) -> None:
     app = make_test_app()
     async with app.run_test(size=(80, 24)) as pilot:
         fragile = Fragile("not-a-key")
@@ -101,9 +103,8 @@ async def test_the_same_error_again_is_logged_but_not_shown_again(make_test_app:
         for _ in range(3):
             fragile.post_message(Boom())
         fragile.post_message(Ping())
-        await pilot.pause()
-        while fragile.pings == 0:
-            await pilot.pause(0.02)
+        await until(pilot, lambda: fragile.pings == 1 and _errors(app))
+        await pilot.pause()  # the app has handled every notice the three failures posted
         assert len(_errors(app)) == 1
     assert app.paths.log_file.read_text().count("Fragile handling Boom") == 3
 
