@@ -58,10 +58,29 @@ def process_state(pid: int) -> str:
         return "gone"
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 5.0, what: str = "") -> None:
-    """Poll `check` until it is true; fail after `timeout` seconds."""
+def signal_report(text: str) -> str:
+    """For a failure message: the state, signal masks and groups of the processes `pids_running`
+    finds (why a signal did not end one: blocked, ignored, pending, another process group)."""
+    lines = []
+    for pid in pids_running(text):
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                status = [line for line in handle if line.startswith(("State", "Sig", "ShdPnd"))]
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        groups = f"ppid {int(fields[1])} pgrp {int(fields[2])} tpgid {int(fields[5])}"
+        lines.append(f"pid {pid}: {groups}; " + "; ".join(line.strip() for line in status))
+    return "\n".join(lines) or "no such process left"
+
+
+async def eventually(
+    check: Callable[[], bool], timeout: float = 5.0, what: str = "", why: Callable[[], str] = str
+) -> None:
+    """Poll `check` until it is true; fail after `timeout` seconds, saying `why()` too."""
     deadline = time.monotonic() + timeout
     while not check():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout} s: {what or check}")
+            raise AssertionError(f"not within {timeout} s: {what or check}\n{why()}")
         await asyncio.sleep(0.02)

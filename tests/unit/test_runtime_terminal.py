@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from proc_probe import eventually, pids_running, unique_seconds, zombie_children
+from proc_probe import eventually, pids_running, signal_report, unique_seconds, zombie_children
 
 from orb_tui.server.pty import PAUSE_AT, READ_CHUNK, TYPING_CHUNK, PtySession
 from orb_tui.server.runtime import Runtime
@@ -45,7 +45,11 @@ async def test_size_resize_and_interrupt(runtime: Runtime) -> None:
     session.write(f"sleep {seconds}\n".encode())
     await eventually(lambda: bool(pids_running(seconds)), what="sleep starts")
     session.write(b"\x03")
-    await eventually(lambda: not pids_running(seconds), what="Ctrl-C ends sleep")
+    await eventually(
+        lambda: not pids_running(seconds),
+        what="Ctrl-C ends sleep",
+        why=lambda: signal_report(seconds),
+    )
     await read_until(session, b"^C")
     session.write(b"echo status-$?\n")
     await read_until(session, b"status-130")
