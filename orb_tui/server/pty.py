@@ -44,10 +44,12 @@ class PtySession:
         try:
             _winsize(slave, cols, rows)
             # `setsid -c` makes the PTY bash's controlling terminal, inside bwrap or not; without
-            # bwrap it must not be a group leader already, or setsid would fork and return at once
+            # bwrap it must not be a group leader already, or setsid would fork and return at once.
+            # A server started in the background of a script inherits SIGINT and SIGQUIT ignored,
+            # and the shell would pass that on to every command (Ctrl-C ignored): `env` resets them.
             self.child: Child = sandbox.spawn(
                 box,
-                ["setsid", "-c", "bash", "-i"],
+                ["env", "--default-signal=INT,QUIT", "setsid", "-c", "bash", "-i"],
                 env={"TERM": "xterm-256color"},
                 stdin=slave,
                 stdout=slave,

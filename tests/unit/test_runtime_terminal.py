@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -53,6 +54,33 @@ async def test_size_resize_and_interrupt(runtime: Runtime) -> None:
     await read_until(session, b"^C")
     session.write(b"echo status-$?\n")
     await read_until(session, b"status-130")
+    await session.close()
+
+
+def ignored_signals(pid: int) -> int:
+    """The mask of signals `pid` ignores (SigIgn in /proc)."""
+    with open(f"/proc/{pid}/status") as handle:
+        line = next(line for line in handle if line.startswith("SigIgn:"))
+    return int(line.split()[1], 16)
+
+
+async def test_ctrl_c_works_though_the_server_ignores_it(runtime: Runtime) -> None:
+    """A server started in the background of a script inherits SIGINT and SIGQUIT ignored; the
+    commands in its shells must not (a full run started that way failed the test above)."""
+    quiet = (signal.SIGINT, signal.SIGQUIT)
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in quiet}
+    try:
+        session = await runtime.open_terminal("c1", 80, 24)  # the shell starts here
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    seconds = unique_seconds()
+    session.write(f"sleep {seconds}\n".encode())
+    await eventually(lambda: bool(pids_running(seconds)), what="sleep starts")
+    [pid] = pids_running(seconds)
+    assert ignored_signals(pid) & sum(1 << (sig - 1) for sig in quiet) == 0, signal_report(seconds)
+    session.write(b"\x03")
+    await eventually(lambda: not pids_running(seconds), what="Ctrl-C ends sleep")
     await session.close()
 
 
