@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import os
 import sys
 import tempfile
 import time
@@ -29,6 +30,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
+from orb_tui.cli import TEXTUAL_FPS  # noqa: E402
+
+os.environ.setdefault("TEXTUAL_FPS", TEXTUAL_FPS)  # as `orb-tui` does, before Textual loads
 from server_harness import Org, register_org, start_server  # noqa: E402
 from textual import events  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
@@ -40,7 +44,7 @@ from orb_tui.ui.terminal.feed import BULK_SLICE, STREAMING_WINDOW  # noqa: E402
 from orb_tui.ui.terminal.widget import Connector, TerminalView  # noqa: E402
 
 COLUMNS, LINES = 80, 24
-REPEAT = 3  # best of, for the emulator alone and through the widget alike
+REPEAT = 5  # best of, for the emulator alone and through the widget alike
 FLOOD = "yes $(printf 'flood-%.0s' {1..12})"
 # Deterministic word lines, made inside the computer so the bytes come over the real socket.
 MAKE_TEXT = (
@@ -253,7 +257,7 @@ async def key_to_wire(pilot: Pilot[None], view: TerminalView, samples: int) -> l
         await press(pilot.app, "x")
         await until(pilot, lambda n=before: len(sent_at) > n, 5)
         delays.append(sent_at[before] - pressed)
-        await pilot.pause(0.01)
+        await asyncio.sleep(0.01)  # a typing pause; see `until` on pilot.pause()
     await press(pilot.app, "backspace")  # the flood ignores them, but keep the line tidy
     return delays
 
@@ -268,7 +272,7 @@ async def local_key_to_paint(pilot: Pilot[None], app: App[Any], samples: int) ->
         painted = first_after(paints, pressed)
         if painted is not None:
             delays.append(painted - pressed)
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.02)
     return delays
 
 
@@ -287,7 +291,7 @@ async def echo_to_paint(
             break
         delays.append(painted - pressed)
         ahead.append(probe.fed_before - fed)
-        await pilot.pause(0.02)
+        await asyncio.sleep(0.02)
     return delays, ahead
 
 

@@ -40,8 +40,11 @@ __all__ = [
     "row_selection",
 ]
 
-TYPING_FRAME_INTERVAL = 1 / 120
-"""Frame interval while a key's echo is awaited: under Textual's 60 a second, so its timer paces."""
+TYPING_FRAME_INTERVAL = 1 / 60
+"""Frame interval while a key's echo is awaited. Textual paints up to 120 a second in the console
+(`orb_tui.cli.TEXTUAL_FPS`), so a frame goes out at most 8 ms after it is due; twice as many
+frames cost more than they save where a frame is dear (the console's 120x26 terminal: echo p99
+57-73 ms at 1/120, 46-51 ms at 1/60)."""
 SYNC_TIMEOUT = 0.15  # longest a synchronized update (mode 2026) may hold frames back
 RESIZE_DEBOUNCE = 0.12
 CLOSE_TIMEOUT = 3.0
@@ -218,8 +221,7 @@ class TerminalView(ShellConnection, MouseSelection, can_focus=True):
         else:
             self._sync_since = None
             # frames stretched to save CPU for a stream would hold back the echo of a typed key:
-            # while it is awaited, rows are marked as they change and Textual paints at its own
-            # pace (60 a second); then 30 a second while typing goes on
+            # 60 a second while it is awaited, then 30 while typing goes on
             if self._watch.keys_pending(now):
                 interval = TYPING_FRAME_INTERVAL
             elif self._watch.typed_into_stream(now):
