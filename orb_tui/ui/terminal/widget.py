@@ -42,9 +42,9 @@ __all__ = [
 
 TYPING_FRAME_INTERVAL = 1 / 60
 """Frame interval while a key's echo is awaited. Textual paints up to 120 a second in the console
-(`orb_tui.cli.TEXTUAL_FPS`), so a frame goes out at most 8 ms after it is due; twice as many
-frames cost more than they save where a frame is dear (the console's 120x26 terminal: echo p99
-57-73 ms at 1/120, 46-51 ms at 1/60)."""
+(`orb_tui.cli.TEXTUAL_FPS`), so a frame goes out at most 8 ms after it is due. Frames at 1/120
+gave a lower p50 in a minimal app but cost more than they saved where a frame is dear: the
+console's 120x26 terminal had an echo p99 of 57-73 ms, against 43-51 ms at 1/60."""
 SYNC_TIMEOUT = 0.15  # longest a synchronized update (mode 2026) may hold frames back
 RESIZE_DEBOUNCE = 0.12
 CLOSE_TIMEOUT = 3.0
