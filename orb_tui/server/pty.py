@@ -13,6 +13,7 @@ import termios
 
 from orb_tui.server.processes import Child
 from orb_tui.server.sandbox import Box, Sandbox
+from orb_tui.stream_rate import StreamRate
 
 READ_CHUNK = 16 << 10
 """Most output gathered per readable event and returned by one `read()` (one WebSocket frame)."""
@@ -71,8 +72,7 @@ class PtySession:
         self._closed = False
         self._reading = False
         self._typed_at = float("-inf")
-        self._span_start = float("-inf")
-        self._span_read = self._last_span_read = 0
+        self._output = StreamRate(STREAMING_SPAN, STREAMING)
         self._resume_reading()
         self.ended: asyncio.Task[int] = self._loop.create_task(self.child.wait())
         """Done with bash's exit status once it is gone."""
@@ -99,19 +99,6 @@ class PtySession:
     def _limits(self) -> tuple[int, int]:
         """(bytes per read, bytes buffered at which reading pauses)."""
         return (TYPING_CHUNK, TYPING_CHUNK) if self.typing else (READ_CHUNK, PAUSE_AT)
-
-    def _count_read(self, size: int) -> None:
-        now = self._loop.time()
-        if now - self._span_start >= STREAMING_SPAN:
-            recent = now - self._span_start < 2 * STREAMING_SPAN
-            self._last_span_read = self._span_read if recent else 0
-            self._span_start, self._span_read = now, 0
-        self._span_read += size
-
-    def _streaming(self) -> bool:
-        if self._loop.time() - self._span_start >= 2 * STREAMING_SPAN:
-            return False
-        return max(self._span_read, self._last_span_read) >= STREAMING
 
     @property
     def returncode(self) -> int | None:
@@ -148,7 +135,7 @@ class PtySession:
                 break
             self._buffer += chunk
             gathered += len(chunk)
-        self._count_read(gathered)
+        self._output.count(self._loop.time(), gathered)
         if len(self._buffer) >= pause_at:
             self._pause_reading()
         self._ready.set()
@@ -172,8 +159,9 @@ class PtySession:
         """Queue keystrokes for the shell (buffered while the PTY's input queue is full)."""
         if self._closed or self._eof:
             return
-        if self._streaming():
-            self._typed_at = self._loop.time()
+        now = self._loop.time()
+        if self._output.streaming(now):
+            self._typed_at = now
         self._pending += data
         self._flush()
 

@@ -88,7 +88,7 @@ class SendLimits:
     socket: SEND_BUFFER, or TYPING_CHUNK while someone types into streaming output.
 
     The ASGI scope exposes no socket; uvicorn's `receive` is a method of its protocol, which holds
-    the transport. With another server (or a wrapped `receive`) nothing changes (`active` False).
+    the transport. With another server (or a wrapped `receive`) nothing changes.
     """
 
     def __init__(self, ws: WebSocket) -> None:
@@ -101,10 +101,6 @@ class SendLimits:
             sock = self._transport.get_extra_info("socket")
             if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
                 self._socket = sock
-
-    @property
-    def active(self) -> bool:
-        return self._transport is not None
 
     def apply(self, size: int) -> None:
         """Hold at most about `size` bytes in the transport and unsent in the socket."""

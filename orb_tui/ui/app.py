@@ -7,6 +7,7 @@ import gc
 import importlib
 import time
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -21,6 +22,7 @@ from orb_tui.config.settings import (
     api_url_problem,
     resolve_endpoint,
 )
+from orb_tui.server.main import is_loopback
 from orb_tui.ui import guard
 from orb_tui.ui.palette import ActionsProvider
 from orb_tui.ui.screens.help import HelpScreen
@@ -289,10 +291,9 @@ _OWN_ACTIONS = {
 def _shown_url(url: str) -> str:
     """The URL for the header: without a scheme that says nothing (https, or http on loopback),
     so the masked key still fits at 80 columns; plain http to another host keeps it as a warning."""
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].rsplit(":", 1)[0].strip("[]")
-    if scheme == "https" or (scheme == "http" and host in ("127.0.0.1", "localhost", "::1")):
-        return rest
+    parts = urlsplit(url)
+    if parts.scheme == "https" or (parts.scheme == "http" and is_loopback(parts.hostname or "")):
+        return url.partition("://")[2]
     return url
 
 

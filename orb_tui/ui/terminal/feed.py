@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from collections import deque
 
+from orb_tui.stream_rate import StreamRate
+
 MAX_SLICE = 4096
 """Characters fed before the loop gets a turn while keys are pending: a key waits at most this."""
 BULK_SLICE = 16384
@@ -29,12 +31,12 @@ QUIET_AFTER = 0.003
 end of a `cat` shows when it arrives, not up to MAX_FRAME_INTERVAL later. During a flood the next
 output comes within microseconds, so this never fires there."""
 MIN_FRAME_INTERVAL = 1 / 60
-"""Shortest time between two frames, whatever the reason (Textual paints at most 60 a second)."""
+"""Shortest time between two frames the terminal asks for, whatever the reason."""
 STREAMING_CHARS = 16 << 10  # fed between two frames: output is streaming, not being typed
 OTHER_CPU_SHARE = 0.08  # while streaming, what frames and the rest may take beside the emulator
 
 
-class StreamWatch:
+class StreamWatch(StreamRate):
     """Whether output is streaming, and whether keys typed into it want their echo soon.
 
     Times are the event loop's, passed in. A prompt, or a command's echo, is not streaming; a
@@ -43,21 +45,12 @@ class StreamWatch:
     """
 
     def __init__(self) -> None:
-        self.fed_at = self.typed_at = self._window_start = float("-inf")
-        self._window_fed = self._previous_fed = 0
+        super().__init__(STREAMING_WINDOW, STREAMING_CHARS)
+        self.typed_at = float("-inf")
 
     def fed(self, now: float, count: int) -> None:
         """`count` characters were fed to the emulator."""
-        if now - self._window_start >= STREAMING_WINDOW:
-            last = now - self._window_start < 2 * STREAMING_WINDOW
-            self._previous_fed = self._window_fed if last else 0
-            self._window_start, self._window_fed = now, 0
-        self._window_fed += count
-        self.fed_at = now
-
-    def streaming(self, now: float) -> bool:
-        recent = now - self.fed_at < STREAMING_WINDOW
-        return recent and max(self._window_fed, self._previous_fed) >= STREAMING_CHARS
+        self.count(now, count)
 
     def key(self, now: float) -> bool:
         """A key was typed; True if it went into streaming output."""
