@@ -47,6 +47,7 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 
 from orb_tui.api.client import OrbClient  # noqa: E402
+from orb_tui.ui.app import COLLECTOR_THRESHOLDS  # noqa: E402
 from orb_tui.ui.terminal.emulator import TerminalScreen  # noqa: E402
 from orb_tui.ui.terminal.feed import BULK_SLICE, STREAMING_WINDOW  # noqa: E402
 from orb_tui.ui.terminal.widget import Connector, TerminalView  # noqa: E402
@@ -101,8 +102,10 @@ class BenchApp(App[None]):
 
     def on_mount(self) -> None:
         # the console's collector policy (cli.py, app.py): what start-up made is frozen out of
-        # full collections, which otherwise cost 30-50 ms a pass here
+        # full collections, which otherwise cost 30-50 ms a pass here, and young collections
+        # come every 10,000 objects
         gc.freeze()
+        gc.set_threshold(*COLLECTOR_THRESHOLDS)
         clock_of(self)
         view = self.query_one(TerminalView)
         view.focus()
