@@ -1,11 +1,14 @@
 """Emulator and renderer speed, as ratios against stock pyte and rich measured in the same run.
 
-Run: .venv/bin/python benchmarks/bench_terminal.py [--quick]
+Run: .venv/bin/python benchmarks/bench_terminal.py [--quick] [--no-widget] [--console] [--shared-cpus]
 Parsing: MB/s of stock ``pyte.Screen`` + ``pyte.Stream`` and of ``TerminalScreen`` on plain text,
 dense SGR colour, full-screen redraws and the recorded real-program sessions, fed in 4 KiB slices.
 Times are CPU time (process_time), best of several runs, so other load on the machine matters less.
 Rendering: one full 120x40 frame with ``StripRenderer`` (no caches; every row changed; nothing
 changed; one line scrolled in) against a per-character ``rich.Text`` render of the same screen.
+Then, unless --no-widget, `bench_terminal_widget.py` in a process of its own (its CPU placement and
+collector settings stay its own): end-to-end MB/s through the widget against the local server, as a
+fraction of the emulator's own rate, and keystroke latency during a flood (its options apply).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import io
 import random
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -233,6 +237,13 @@ def main() -> None:
     quick = "--quick" in sys.argv
     bench_parsing(200_000 if quick else 1_000_000, 2 if quick else 3)
     bench_rendering(5 if quick else 20)
+    if "--no-widget" not in sys.argv:
+        print("\n== through the widget, against the local server ==", flush=True)
+        widget = Path(__file__).with_name("bench_terminal_widget.py")
+        args = [arg for arg in sys.argv[1:] if arg != "--no-widget"]
+        raise SystemExit(
+            subprocess.run([sys.executable, str(widget), *args], check=False).returncode
+        )
 
 
 if __name__ == "__main__":
