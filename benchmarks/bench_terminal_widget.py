@@ -6,20 +6,20 @@ A local server runs in a subprocess; a headless Textual app (`run_test`) holds o
 on a computer's shell: a minimal app at 80x24, or with --console the console itself at 120x40
 (polling, its Terminal tab open). Throughput: `cat` of a text file inside the computer, from the
 file's first byte at the socket (and from Enter) to the Textual frame that shows the line printed
-after it (socket, backlog, emulator, frames, compositor),
-as MB/s and as a fraction of `TerminalScreen.feed` alone on the same bytes in the same run (in the
-widget's bulk slices). Each run through the widget is followed by one of the emulator alone, and
-the best of REPEAT is taken on both sides, so both see the machine's load alike. Latency while `yes` floods the terminal: a key to its bytes on the socket,
-a key the widget handles itself (shift+PgUp/PgDn) to the next painted frame, and a typed
-character to the painted frame after its echo was fed (this last one waits behind everything the
-PTY, the server, both socket buffers and the backlog already hold).
+after it (socket, backlog, emulator, frames, compositor), as MB/s and as a fraction of
+`TerminalScreen.feed` alone on the same bytes in the same run (in the widget's bulk slices). Each
+run through the widget is followed by one of the emulator alone, and the best of REPEAT is taken
+on both sides, so both see the machine's load alike. Latency while `yes` floods the terminal: a
+key to its bytes on the socket, a key the widget handles itself (shift+PgUp/PgDn) to the next
+painted frame, and a typed character to the painted frame after its echo was fed (this last one
+waits behind everything the PTY, the server, both socket buffers and the backlog already hold).
 
 On a machine with two CPUs or more the local server, and the shell and programs it starts, run on
 one CPU and the widget (and the emulator alone) on the others: the server is the producer, not what
 is measured, and with ORB Cloud it runs on another machine. On a 2-CPU machine the producer's
-wake-ups otherwise land on the widget's CPU and preempt it mid-feed (60-150 involuntary context
-switches during one 4 MB `cat`), which made the same run vary by 20 points. --shared-cpus leaves
-every process free to run anywhere.
+wake-ups otherwise land on the widget's CPU and preempt it mid-feed (20-150 involuntary context
+switches during one 4 MB `cat`, against 0-2 for the emulator alone). --shared-cpus leaves every
+process free to run anywhere.
 """
 
 from __future__ import annotations
