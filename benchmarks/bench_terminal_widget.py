@@ -47,7 +47,7 @@ from textual.app import App, ComposeResult  # noqa: E402
 from textual.pilot import Pilot  # noqa: E402
 
 from orb_tui.api.client import OrbClient  # noqa: E402
-from orb_tui.ui.app import COLLECTOR_THRESHOLDS  # noqa: E402
+from orb_tui.ui.app import start_collector  # noqa: E402
 from orb_tui.ui.terminal.emulator import TerminalScreen  # noqa: E402
 from orb_tui.ui.terminal.feed import BULK_SLICE, STREAMING_WINDOW  # noqa: E402
 from orb_tui.ui.terminal.widget import Connector, TerminalView  # noqa: E402
@@ -101,11 +101,9 @@ class BenchApp(App[None]):
         yield TerminalView()
 
     def on_mount(self) -> None:
-        # the console's collector policy (cli.py, app.py): what start-up made is frozen out of
-        # full collections, which otherwise cost 30-50 ms a pass here, and young collections
-        # come every 10,000 objects
-        gc.freeze()
-        gc.set_threshold(*COLLECTOR_THRESHOLDS)
+        # the console's collector policy (app.py): what start-up made is frozen out of full
+        # collections, which otherwise cost 30-50 ms a pass here
+        start_collector()
         clock_of(self)
         view = self.query_one(TerminalView)
         view.focus()
@@ -187,20 +185,17 @@ async def painted_after_feed(
     return done()
 
 
-def raw_rate(text: str, size: tuple[int, int], repeat: int = 1) -> tuple[float, float]:
+def raw_rate(text: str, size: tuple[int, int]) -> tuple[float, float]:
     """Characters a second `TerminalScreen.feed` takes in the widget's largest slices: (wall, CPU).
 
-    Best of `repeat`; BULK_SLICE is what the widget feeds while nobody types, and larger slices
-    only make the emulator alone faster, so this is the honest ceiling for the widget.
+    BULK_SLICE is what the widget feeds while nobody types, and larger slices only make the
+    emulator alone faster, so this is the honest ceiling for the widget.
     """
-    wall = cpu = float("inf")
-    for _ in range(repeat):
-        screen = TerminalScreen(*size)
-        started, started_cpu = time.perf_counter(), time.process_time()
-        for start in range(0, len(text), BULK_SLICE):
-            screen.feed(text[start : start + BULK_SLICE])
-        wall = min(wall, time.perf_counter() - started)
-        cpu = min(cpu, time.process_time() - started_cpu)
+    screen = TerminalScreen(*size)
+    started, started_cpu = time.perf_counter(), time.process_time()
+    for start in range(0, len(text), BULK_SLICE):
+        screen.feed(text[start : start + BULK_SLICE])
+    wall, cpu = time.perf_counter() - started, time.process_time() - started_cpu
     return len(text) / wall, len(text) / cpu
 
 
@@ -227,15 +222,16 @@ async def throughput(
     view = app.screen.query_one(TerminalView)
     channel = view._channel
     assert channel is not None
-    head, arrived, tail = payload[:40].encode(), [], [b""]
+    head, arrived, tail = payload[:40].encode(), [], b""
     recv = channel.recv
 
     async def timed_recv() -> bytes:
+        nonlocal tail
         data = await recv()
         if not arrived:
-            if head in tail[0] + data:  # the head may straddle two messages
+            if head in tail + data:  # the head may straddle two messages
                 arrived.append(time.perf_counter())
-            tail[0] = data[-len(head) :]
+            tail = data[-len(head) :]
         return data
 
     channel.recv = timed_recv  # type: ignore[method-assign]

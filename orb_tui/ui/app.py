@@ -46,6 +46,16 @@ COLLECTOR_THRESHOLDS = (10_000, 10, 10)
 A terminal streaming output keeps most of what it makes (rows held in the scrollback): at 700 a
 4 MB `cat` brought about 20 young and 2 middle collections, 10-20 ms in all, and at times a full
 one of 20-30 ms in the middle of the stream. At 10,000 it brings one young collection of 6-9 ms."""
+
+
+def start_collector() -> None:
+    """The console's collector from now on: what exists lives on (frozen out of full
+    collections), young collections come every COLLECTOR_THRESHOLDS[0] objects, and it runs."""
+    gc.freeze()
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
+    gc.enable()
+
+
 REPEAT_QUIET = 5.0
 """Seconds during which the same unexpected error is logged again but not shown again."""
 HIDDEN_SYSTEM_COMMANDS = {"Keys", "Quit"}
@@ -125,9 +135,7 @@ class OrbApp(App[int]):
 
     def _connect(self) -> None:
         if not gc.isenabled():  # off since start-up (see cli): what exists now lives on
-            gc.freeze()
-            gc.set_threshold(*COLLECTOR_THRESHOLDS)
-            gc.enable()
+            start_collector()
         self._open_clients(self.endpoint)
         self.connecting = False
         self._poll_now()
